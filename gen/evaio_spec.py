@@ -1,0 +1,242 @@
+"""Loading and validating the evaio operation table (spec/ops.toml).
+
+The semantic argument types live here: each says, once for every operation,
+what C type a parameter has, whether it is copied at submit, whether NULL is
+refused, and whether the library supplies storage when the caller passes NULL.
+"""
+
+import keyword
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ArgType:
+    ctype: str              # C type of the parameter and of its storage
+    doc: str                # what the reference says about the type
+    copied: bool = False    # a wrapper copies it into the request (paths)
+    nonnull: bool = False   # NULL is refused with EFAULT
+    sized: bool = False     # needs `size = "<length arg>"`
+    struct: bool = False    # needs `ctype = "struct x"`; ctype is a pointer to it
+    auto: str = ""          # when NULL, the library supplies storage: "size" or "struct"
+    output_only: bool = False  # filled in by the executor, never passed by the caller
+
+
+TYPES = {
+    "fd": ArgType("int", "a file descriptor"),
+    "path": ArgType("const char *", "a path; wrappers copy it, caller-owned requests borrow it until the callback runs",
+                    copied=True, nonnull=True),
+    "offset": ArgType("int64_t", "a file offset in bytes"),
+    "length": ArgType("size_t", "a length in bytes"),
+    "flags": ArgType("int", "flag bits"),
+    "mode": ArgType("mode_t", "permission bits"),
+    "seconds": ArgType("double", "a duration in seconds"),
+    "function": ArgType("evaio_exec_fn", "a function run on a worker thread", nonnull=True),
+    "buffer_in": ArgType("const void *", "the caller's buffer, read until the callback runs", sized=True),
+    "buffer_out": ArgType("void *", "the caller's buffer, or NULL for one the library allocates and frees after the callback",
+                          sized=True, auto="size"),
+    "out_struct": ArgType("*", "the caller's struct, or NULL for one the library supplies until the callback returns",
+                          struct=True, auto="struct"),
+    "names": ArgType("char *", "NUL-separated names owned by the library until the callback returns",
+                     output_only=True),
+}
+
+RESULTS = {
+    "none": "0",
+    "int": "0 on success, -1 on failure",
+    "fd": "the new file descriptor, -1 on failure",
+    "ssize": "the number of bytes transferred, -1 on failure",
+    "count": "the number of entries, -1 on failure",
+}
+
+OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring"}
+ARG_KEYS = {"name", "type", "size", "ctype"}
+# Names the runtime uses in the evaio_ / evaio_ctx_ namespaces, and names the
+# generated code uses for its own parameters.
+RESERVED_OPS = {"new", "free", "start", "poll", "poll_fd", "wait", "nreqs", "nready", "npending",
+                "nthreads", "set_hooks", "req", "default", "op"}
+RESERVED_ARGS = {"req", "ctx", "pri", "cb", "data", "a", "result", "size", "base"}
+IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class SpecError(Exception):
+    def __init__(self, errors):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class Arg:
+    name: str
+    type: str
+    ctype: str
+    kind: ArgType
+    size: str = ""
+    struct_type: str = ""
+
+
+@dataclass
+class Op:
+    name: str
+    id: int
+    summary: str
+    doc: str
+    args: list
+    outputs: list
+    result: str
+    call: str
+    exec: str
+    when: str
+    uring: str
+    fields: list = field(default_factory=list)  # args + outputs
+
+
+def load(path):
+    """Reads and validates a spec file; raises SpecError listing every problem."""
+    where = str(path)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except OSError as e:
+        raise SpecError([f"{where}: cannot read: {e.strerror}"])
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError([f"{where}: {e}"])
+    return validate(raw, where)
+
+
+def validate(raw, where):
+    errors = []
+    unknown = set(raw) - {"op"}
+    for key in sorted(unknown):
+        errors.append(f"{where}: unknown top-level key '{key}'")
+    entries = raw.get("op", [])
+    if not isinstance(entries, list) or not entries:
+        errors.append(f"{where}: no [[op]] entries")
+        raise SpecError(errors)
+
+    ops, names, ids = [], {}, {}
+    for index, entry in enumerate(entries):
+        op = _validate_op(entry, index, where, errors)
+        if op is None:
+            continue
+        if op.name in names:
+            errors.append(f"{where}: op '{op.name}': name: duplicate of entry {names[op.name] + 1}")
+        else:
+            names[op.name] = index
+        if op.id in ids:
+            errors.append(f"{where}: op '{op.name}': id: {op.id} already used by op '{ids[op.id]}'")
+        else:
+            ids[op.id] = op.name
+        ops.append(op)
+    if errors:
+        raise SpecError(errors)
+    return ops
+
+
+def _validate_op(entry, index, where, errors):
+    name = entry.get("name")
+    label = f"op '{name}'" if isinstance(name, str) else f"op #{index + 1}"
+    before = len(errors)
+
+    def err(fieldname, message):
+        errors.append(f"{where}: {label}: {fieldname}: {message}")
+
+    for key in sorted(set(entry) - OP_KEYS):
+        err(key, "unknown field")
+    if not isinstance(name, str) or not IDENT.match(name):
+        err("name", "must be a lower-case C identifier")
+    elif name in RESERVED_OPS or keyword.iskeyword(name):
+        err("name", f"'{name}' is reserved")
+    op_id = entry.get("id")
+    if not isinstance(op_id, int) or isinstance(op_id, bool) or not 1 <= op_id <= 65535:
+        err("id", "must be an integer from 1 to 65535")
+    for key in ("summary", "doc"):
+        value = entry.get(key)
+        if not isinstance(value, str) or not value.strip():
+            err(key, "must be a non-empty string")
+        elif key == "summary" and "\n" in value:
+            err(key, "must be one line")
+    result = entry.get("result")
+    if result not in RESULTS:
+        err("result", f"must be one of {', '.join(RESULTS)}")
+    call, exe = entry.get("call"), entry.get("exec")
+    if (call is None) == (exe is None):
+        err("call/exec", "exactly one of 'call' (a C expression) or 'exec' (an executor name) is required")
+    if call is not None and (not isinstance(call, str) or not call.strip()):
+        err("call", "must be a non-empty C expression")
+    if exe is not None and (not isinstance(exe, str) or not IDENT.match(exe)):
+        err("exec", "must be the executor's name, a C identifier")
+    for key in ("when", "uring"):
+        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+            err(key, "must be a non-empty string")
+
+    args = _validate_args(entry.get("args"), "args", err, output=False)
+    outputs = _validate_args(entry.get("outputs", []), "outputs", err, output=True)
+    seen = set()
+    for a in args + outputs:
+        if a.name in seen:
+            err(f"arg '{a.name}'", "duplicate name")
+        seen.add(a.name)
+    arg_names = {a.name: a for a in args}
+    for a in args:
+        if a.kind.sized:
+            target = arg_names.get(a.size)
+            if target is None or target.type != "length":
+                err(f"arg '{a.name}'", f"size: '{a.size}' is not a length argument of this op")
+
+    if len(errors) > before:
+        return None
+    return Op(name=name, id=op_id, summary=entry["summary"].strip(), doc=entry["doc"].strip(),
+              args=args, outputs=outputs, result=result, call=call or "", exec=exe or "",
+              when=entry.get("when", ""), uring=entry.get("uring", ""), fields=args + outputs)
+
+
+def _validate_args(items, key, err, output):
+    if not isinstance(items, list):
+        err(key, "must be an array of inline tables")
+        return []
+    args = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            err(f"{key}[{i}]", "must be an inline table")
+            continue
+        aname = item.get("name")
+        alabel = f"arg '{aname}'" if isinstance(aname, str) else f"{key}[{i}]"
+        ok = True
+        for k in sorted(set(item) - ARG_KEYS):
+            err(alabel, f"unknown field '{k}'")
+            ok = False
+        if not isinstance(aname, str) or not IDENT.match(aname) or keyword.iskeyword(aname):
+            err(alabel, "name: must be a lower-case C identifier")
+            ok = False
+        elif aname in RESERVED_ARGS or aname.endswith("_"):
+            err(alabel, f"name: '{aname}' is reserved")
+            ok = False
+        tname = item.get("type")
+        kind = TYPES.get(tname)
+        if kind is None:
+            err(alabel, f"unknown type '{tname}'")
+            continue
+        if kind.output_only != output:
+            where_ok = "outputs" if kind.output_only else "args"
+            err(alabel, f"type '{tname}' belongs in {where_ok}")
+            ok = False
+        size = item.get("size", "")
+        if kind.sized and not size:
+            err(alabel, f"type '{tname}' needs size = \"<length argument>\"")
+            ok = False
+        if size and not kind.sized:
+            err(alabel, f"size: type '{tname}' takes no size")
+            ok = False
+        struct_type = item.get("ctype", "")
+        if kind.struct and not (isinstance(struct_type, str) and re.match(r"^struct [a-z_][a-z0-9_]*$", struct_type)):
+            err(alabel, f"type '{tname}' needs ctype = \"struct <name>\"")
+            ok = False
+        if struct_type and not kind.struct:
+            err(alabel, f"ctype: type '{tname}' takes no ctype")
+            ok = False
+        if ok:
+            ctype = f"{struct_type} *" if kind.struct else kind.ctype
+            args.append(Arg(name=aname, type=tname, ctype=ctype, kind=kind, size=size, struct_type=struct_type))
+    return args

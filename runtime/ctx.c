@@ -1,0 +1,163 @@
+/* Contexts: creation, the default context, settings and counters. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The only process-wide state: the default context, created on first use. */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static evaio_ctx *default_ctx;
+
+double evaio__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+evaio_ctx *evaio_ctx_new(void)
+{
+    evaio_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    if (evaio__notify_open(&ctx->notify) < 0) {
+        int saved = errno;
+        free(ctx);
+        errno = saved;
+        return NULL;
+    }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* idle timeouts */
+    pthread_mutex_init(&ctx->lock, NULL);
+    pthread_mutex_init(&ctx->res_lock, NULL);
+    pthread_cond_init(&ctx->wake, &attr);
+    pthread_cond_init(&ctx->worker_exited, NULL);
+    pthread_condattr_destroy(&attr);
+    ctx->min_parallel = 0;
+    ctx->max_parallel = 4;
+    ctx->max_idle = 4;
+    ctx->idle_timeout = 10.0;
+    return ctx;
+}
+
+evaio_ctx *evaio_default_ctx(void)
+{
+    evaio_ctx *ctx = __atomic_load_n(&default_ctx, __ATOMIC_ACQUIRE);
+    if (ctx)
+        return ctx;
+    pthread_mutex_lock(&default_lock);
+    ctx = default_ctx;
+    if (!ctx) {
+        ctx = evaio_ctx_new();
+        if (ctx)
+            __atomic_store_n(&default_ctx, ctx, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&default_lock);
+    return ctx;
+}
+
+evaio_ctx *evaio__resolve(evaio_ctx *ctx)
+{
+    return ctx ? ctx : evaio_default_ctx();
+}
+
+int evaio_ctx_free(evaio_ctx *ctx)
+{
+    if (!ctx || ctx == __atomic_load_n(&default_ctx, __ATOMIC_ACQUIRE)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE) != 0) {
+        errno = EBUSY;
+        return -1;
+    }
+    evaio__pool_stop(ctx);
+    pthread_mutex_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->res_lock);
+    pthread_cond_destroy(&ctx->wake);
+    pthread_cond_destroy(&ctx->worker_exited);
+    evaio__notify_close(&ctx->notify);
+    free(ctx);
+    return 0;
+}
+
+void evaio_ctx_set_hooks(evaio_ctx *ctx, evaio_hook want_poll, evaio_hook done_poll, void *hook_data)
+{
+    if (!(ctx = evaio__resolve(ctx)))
+        return;
+    pthread_mutex_lock(&ctx->res_lock);
+    ctx->want_poll = want_poll;
+    ctx->done_poll = done_poll;
+    ctx->hook_data = hook_data;
+    pthread_mutex_unlock(&ctx->res_lock);
+}
+
+void evaio_ctx_set_max_poll_reqs(evaio_ctx *ctx, unsigned n)
+{
+    if ((ctx = evaio__resolve(ctx)))
+        __atomic_store_n(&ctx->max_poll_reqs, n, __ATOMIC_RELAXED);
+}
+
+void evaio_ctx_set_max_poll_time(evaio_ctx *ctx, double secs)
+{
+    if ((ctx = evaio__resolve(ctx)))
+        __atomic_store(&ctx->max_poll_time, &secs, __ATOMIC_RELAXED);
+}
+
+/* Pool settings wake idle workers so they re-evaluate whether to exit under
+ * the new limits, and start threads up to min_parallel. */
+enum pool_setting { MIN_PARALLEL, MAX_PARALLEL, MAX_IDLE, IDLE_TIMEOUT };
+
+static void set_pool(evaio_ctx *ctx, enum pool_setting which, double value)
+{
+    if (!(ctx = evaio__resolve(ctx)))
+        return;
+    pthread_mutex_lock(&ctx->lock);
+    switch (which) {
+    case MIN_PARALLEL: ctx->min_parallel = (unsigned)value; break;
+    case MAX_PARALLEL: ctx->max_parallel = value < 1 ? 1 : (unsigned)value; break;
+    case MAX_IDLE: ctx->max_idle = (unsigned)value; break;
+    case IDLE_TIMEOUT: ctx->idle_timeout = value > 0 ? value : 0; break;
+    }
+    pthread_cond_broadcast(&ctx->wake);
+    evaio__pool_start_min_locked(ctx);
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+void evaio_ctx_set_min_parallel(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MIN_PARALLEL, n); }
+void evaio_ctx_set_max_parallel(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MAX_PARALLEL, n); }
+void evaio_ctx_set_max_idle(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MAX_IDLE, n); }
+void evaio_ctx_set_idle_timeout(evaio_ctx *ctx, double secs) { set_pool(ctx, IDLE_TIMEOUT, secs); }
+
+static unsigned read_counter(evaio_ctx *ctx, pthread_mutex_t *(*lock_of)(evaio_ctx *),
+                             unsigned (*get)(evaio_ctx *))
+{
+    if (!(ctx = evaio__resolve(ctx)))
+        return 0;
+    pthread_mutex_t *lock = lock_of(ctx);
+    pthread_mutex_lock(lock);
+    unsigned n = get(ctx);
+    pthread_mutex_unlock(lock);
+    return n;
+}
+
+static pthread_mutex_t *pool_lock(evaio_ctx *ctx) { return &ctx->lock; }
+static pthread_mutex_t *result_lock(evaio_ctx *ctx) { return &ctx->res_lock; }
+static unsigned get_nready(evaio_ctx *ctx) { return ctx->reqq.count; }
+static unsigned get_nthreads(evaio_ctx *ctx) { return ctx->nthreads; }
+static unsigned get_npending(evaio_ctx *ctx) { return ctx->resq.count; }
+
+unsigned evaio_ctx_nready(evaio_ctx *ctx) { return read_counter(ctx, pool_lock, get_nready); }
+unsigned evaio_ctx_nthreads(evaio_ctx *ctx) { return read_counter(ctx, pool_lock, get_nthreads); }
+unsigned evaio_ctx_npending(evaio_ctx *ctx) { return read_counter(ctx, result_lock, get_npending); }
+
+unsigned evaio_ctx_nreqs(evaio_ctx *ctx)
+{
+    return (ctx = evaio__resolve(ctx)) ? __atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE) : 0;
+}
+
+unsigned evaio_nreqs(void) { return evaio_ctx_nreqs(NULL); }
+size_t evaio_req_size(void) { return sizeof(evaio_req); }

@@ -1,0 +1,137 @@
+/* evaio: asynchronous file I/O on worker threads, results delivered by
+ * evaio_poll() on the caller's thread.  This is the one header users include;
+ * the per-operation parts come from generated/include/evaio/.
+ *
+ * Conventions:
+ *  - Every evaio_ctx_* function accepts NULL for the default context, which
+ *    is created on first use.  The short forms (evaio_poll, evaio_start, the
+ *    plain wrappers, ...) always use the default context.
+ *  - Functions returning int return 0 (or a count) on success and -1 with
+ *    errno set on failure; functions returning a pointer return NULL with
+ *    errno set.
+ */
+#ifndef EVAIO_H
+#define EVAIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+
+/* The one export macro: the library is built with hidden visibility. */
+#if defined(EVAIO_BUILDING)
+#define EVAIO_API __attribute__((visibility("default")))
+#else
+#define EVAIO_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EVAIO_VERSION_MAJOR 0
+#define EVAIO_VERSION_MINOR 1
+#define EVAIO_VERSION_PATCH 0
+
+#define EVAIO_PRI_MIN (-4)
+#define EVAIO_PRI_MAX 4
+#define EVAIO_PRI_DEFAULT 0
+
+typedef struct evaio_ctx evaio_ctx;
+typedef struct evaio_req evaio_req;
+
+/* A completion callback.  A non-zero return stops the current poll call,
+ * which returns that value. */
+typedef int (*evaio_cb)(evaio_req *req);
+
+/* The function a `custom` request runs on a worker thread.  Its return value
+ * becomes req->result; when it returns a negative value, the errno it left
+ * becomes req->errorno. */
+typedef int64_t (*evaio_exec_fn)(evaio_req *req);
+
+/* Hooks: called with an internal lock held, from whichever thread changed the
+ * state (a worker or a submitter for want_poll, the polling thread for
+ * done_poll).  They must only wake something up (write to a pipe,
+ * ev_async_send, ...) and must not call into evaio. */
+typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
+
+#include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */
+
+struct evaio_req {
+    /* Public, read by the callback. */
+    int64_t result;   /* what the operation returned; -1 on failure */
+    int errorno;      /* errno of a failure, 0 on success */
+    int type;         /* enum evaio_op */
+    void *data;       /* the caller's pointer */
+    evaio_cb cb;      /* may be NULL: the result is then dropped */
+
+    /* Private to the runtime: do not touch. */
+    int pri_;
+    int state_;       /* enum evaio_req_state, accessed atomically */
+    int flags_;
+    evaio_req *next_; /* intrusive queue link */
+    evaio_ctx *ctx_;
+    void *owned_;     /* library-allocated output freed after the callback */
+
+    /* Arguments and outputs, one named struct per operation:
+     * req->args.stat.buf, req->args.readdir.names, ... */
+    union evaio_op_args args;
+};
+
+/* Contexts.  evaio_ctx_free refuses (-1, EBUSY) while requests are
+ * outstanding: call evaio_ctx_wait first. */
+EVAIO_API evaio_ctx *evaio_ctx_new(void);
+EVAIO_API int evaio_ctx_free(evaio_ctx *ctx);
+EVAIO_API evaio_ctx *evaio_default_ctx(void);
+
+/* Starting a caller-owned request set up by an evaio_OP_init function.
+ * Fails with EBUSY if the request is already in flight, EAGAIN if no worker
+ * thread could be started. */
+EVAIO_API int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req);
+EVAIO_API int evaio_start(evaio_req *req);
+/* Sets a request's priority before it is started; clamped to -4..4. */
+EVAIO_API void evaio_req_set_pri(evaio_req *req, int pri);
+EVAIO_API int evaio_req_pri(const evaio_req *req);
+/* Name of an operation ("stat"), or NULL for an unknown type. */
+EVAIO_API const char *evaio_op_name(int type);
+/* sizeof(evaio_req), for bindings that allocate requests themselves. */
+EVAIO_API size_t evaio_req_size(void);
+
+/* Delivering results.  evaio_poll runs waiting callbacks on the calling
+ * thread and returns 0 when no result is left waiting, -1 with errno EAGAIN
+ * when max_poll_reqs or max_poll_time stopped it while results still wait,
+ * or the first non-zero value a callback returned. */
+EVAIO_API int evaio_ctx_poll(evaio_ctx *ctx);
+EVAIO_API int evaio_poll(void);
+/* A file descriptor that is readable exactly while results wait. */
+EVAIO_API int evaio_ctx_poll_fd(evaio_ctx *ctx);
+EVAIO_API int evaio_poll_fd(void);
+/* Blocks, polling, until no request is outstanding.  Returns 0, or the first
+ * non-zero value a callback returned (requests may then remain). */
+EVAIO_API int evaio_ctx_wait(evaio_ctx *ctx);
+EVAIO_API int evaio_wait(void);
+
+/* Settings. */
+EVAIO_API void evaio_ctx_set_hooks(evaio_ctx *ctx, evaio_hook want_poll,
+                                   evaio_hook done_poll, void *hook_data);
+EVAIO_API void evaio_ctx_set_max_poll_reqs(evaio_ctx *ctx, unsigned n);   /* 0 = no limit */
+EVAIO_API void evaio_ctx_set_max_poll_time(evaio_ctx *ctx, double secs); /* 0 = no limit */
+EVAIO_API void evaio_ctx_set_min_parallel(evaio_ctx *ctx, unsigned n);
+EVAIO_API void evaio_ctx_set_max_parallel(evaio_ctx *ctx, unsigned n);   /* at least 1 */
+EVAIO_API void evaio_ctx_set_max_idle(evaio_ctx *ctx, unsigned n);
+EVAIO_API void evaio_ctx_set_idle_timeout(evaio_ctx *ctx, double secs);
+
+/* Counters. */
+EVAIO_API unsigned evaio_ctx_nreqs(evaio_ctx *ctx);    /* outstanding: callback not yet run */
+EVAIO_API unsigned evaio_ctx_nready(evaio_ctx *ctx);   /* queued, not started */
+EVAIO_API unsigned evaio_ctx_npending(evaio_ctx *ctx); /* done, callback not yet run */
+EVAIO_API unsigned evaio_ctx_nthreads(evaio_ctx *ctx); /* worker threads alive */
+EVAIO_API unsigned evaio_nreqs(void);
+
+#include "evaio/op_api.h" /* evaio_OP, evaio_ctx_OP, evaio_OP_init */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

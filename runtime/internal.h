@@ -1,0 +1,88 @@
+/* Private to the runtime and the generated code: the context, the request
+ * life cycle and the helpers that connect them.  Nothing here is exported. */
+#ifndef EVAIO_INTERNAL_H
+#define EVAIO_INTERNAL_H
+
+#include "evaio.h"
+#include "queue.h"
+#include "notify.h"
+
+#include <pthread.h>
+
+/* Request states (req->state_, accessed atomically).  A request may be
+ * started only when IDLE; it is IDLE again when its callback starts, so a
+ * callback may restart its own caller-owned request. */
+enum {
+    EVAIO__IDLE = 0,
+    EVAIO__QUEUED,  /* in the request queue */
+    EVAIO__RUNNING, /* on a worker */
+    EVAIO__DONE,    /* in the result queue */
+};
+
+/* Request flags (req->flags_). */
+enum {
+    EVAIO__RF_ALLOCATED = 1 << 0, /* made by a wrapper: freed after the callback */
+    EVAIO__RF_AUTO_OUT = 1 << 1,  /* a NULL output was filled with library storage */
+};
+
+/* Space for the request in a wrapper's single allocation is rounded up so the
+ * output structs placed after it are aligned. */
+#define EVAIO__ALIGN_UP(n) (((size_t)(n) + 15) & ~(size_t)15)
+
+struct evaio_worker {
+    pthread_t tid;
+    evaio_ctx *ctx;
+    struct evaio_worker *next; /* on ctx->exited_workers once it has exited */
+};
+
+struct evaio_ctx {
+    /* Request side and thread pool, under `lock`. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;          /* idle workers wait here */
+    pthread_cond_t worker_exited; /* evaio_ctx_free waits here */
+    struct evaio_queue reqq;
+    unsigned nthreads;            /* workers alive */
+    unsigned nidle;               /* workers waiting on `wake` */
+    unsigned nwakeups;            /* signals sent to `wake` not yet taken; <= nidle */
+    unsigned min_parallel, max_parallel, max_idle;
+    double idle_timeout;
+    int stopping;
+    struct evaio_worker *exited_workers; /* to be joined */
+
+    /* Result side, under `res_lock`. */
+    pthread_mutex_t res_lock;
+    struct evaio_queue resq;
+    struct evaio_notify notify; /* readable exactly while resq is not empty */
+    evaio_hook want_poll, done_poll;
+    void *hook_data;
+
+    /* Accessed atomically. */
+    unsigned nreqs;
+    unsigned max_poll_reqs;
+    double max_poll_time;
+};
+
+/* ctx.c */
+evaio_ctx *evaio__resolve(evaio_ctx *ctx); /* NULL -> default context (may fail: NULL) */
+double evaio__now(void);                   /* monotonic seconds */
+
+/* request.c */
+void evaio__req_init(evaio_req *req, int type, evaio_cb cb, void *data);
+evaio_req *evaio__req_alloc(size_t size);
+evaio_req *evaio__submit_allocated(evaio_ctx *ctx, evaio_req *req, int pri);
+void *evaio__own(evaio_req *req, size_t size);
+
+/* pool.c: called with ctx->lock held after queueing work; -1 (errno) if the
+ * work can never run because no worker exists and none could be started. */
+int evaio__pool_wake_locked(evaio_ctx *ctx);
+int evaio__pool_start_min_locked(evaio_ctx *ctx);
+void evaio__pool_stop(evaio_ctx *ctx);
+
+/* poll.c */
+void evaio__push_result(evaio_ctx *ctx, evaio_req *req);
+
+/* generated/src/op_api.c and op_exec.c */
+int evaio__op_prepare(evaio_req *req); /* 0 or the errno to fail the request with */
+void evaio__execute(evaio_req *req);
+
+#endif

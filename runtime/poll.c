@@ -1,0 +1,116 @@
+/* The result side: workers queue results, evaio_poll runs their callbacks
+ * on the caller's thread. */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+
+void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
+{
+    pthread_mutex_lock(&ctx->res_lock);
+    __atomic_store_n(&req->state_, EVAIO__DONE, __ATOMIC_RELAXED);
+    evaio__queue_push(&ctx->resq, req);
+    if (ctx->resq.count == 1) {
+        /* Signalled once per batch: only when results start waiting. */
+        evaio__notify_set(&ctx->notify);
+        if (ctx->want_poll)
+            ctx->want_poll(ctx, ctx->hook_data);
+    }
+    pthread_mutex_unlock(&ctx->res_lock);
+}
+
+static evaio_req *take_result(evaio_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->res_lock);
+    evaio_req *req = evaio__queue_pop(&ctx->resq);
+    if (req && !ctx->resq.count) {
+        evaio__notify_clear(&ctx->notify);
+        if (ctx->done_poll)
+            ctx->done_poll(ctx, ctx->hook_data);
+    }
+    pthread_mutex_unlock(&ctx->res_lock);
+    return req;
+}
+
+/* Runs the callback, then frees what the library owns.  The request is IDLE
+ * before its callback, so the callback may restart a caller-owned request;
+ * the library does not touch a caller-owned request after its callback. */
+static int finish(evaio_ctx *ctx, evaio_req *req)
+{
+    void *owned = req->owned_;
+    int allocated = req->flags_ & EVAIO__RF_ALLOCATED;
+    req->owned_ = NULL;
+    __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
+
+    int r = req->cb ? req->cb(req) : 0;
+
+    free(owned);
+    if (allocated)
+        free(req);
+    __atomic_fetch_sub(&ctx->nreqs, 1, __ATOMIC_RELEASE);
+    return r;
+}
+
+int evaio_ctx_poll(evaio_ctx *ctx)
+{
+    if (!(ctx = evaio__resolve(ctx)))
+        return -1;
+    unsigned max_reqs = __atomic_load_n(&ctx->max_poll_reqs, __ATOMIC_RELAXED);
+    double max_time;
+    __atomic_load(&ctx->max_poll_time, &max_time, __ATOMIC_RELAXED);
+    double deadline = max_time > 0 ? evaio__now() + max_time : 0;
+
+    for (unsigned done = 1;; done++) {
+        evaio_req *req = take_result(ctx);
+        if (!req)
+            return 0;
+        int r = finish(ctx, req);
+        if (r)
+            return r;
+        if ((max_reqs && done >= max_reqs) || (deadline && evaio__now() >= deadline)) {
+            if (!evaio_ctx_npending(ctx))
+                return 0;
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+}
+
+int evaio_poll(void)
+{
+    return evaio_ctx_poll(NULL);
+}
+
+int evaio_ctx_poll_fd(evaio_ctx *ctx)
+{
+    return (ctx = evaio__resolve(ctx)) ? ctx->notify.read_fd : -1;
+}
+
+int evaio_poll_fd(void)
+{
+    return evaio_ctx_poll_fd(NULL);
+}
+
+int evaio_ctx_wait(evaio_ctx *ctx)
+{
+    if (!(ctx = evaio__resolve(ctx)))
+        return -1;
+    for (;;) {
+        int r = evaio_ctx_poll(ctx);
+        if (r == -1 && errno == EAGAIN)
+            continue; /* a poll limit stopped it; results still wait */
+        if (r)
+            return r;
+        if (!evaio_ctx_nreqs(ctx))
+            return 0;
+        struct pollfd pfd = { .fd = ctx->notify.read_fd, .events = POLLIN };
+        while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+            ;
+    }
+}
+
+int evaio_wait(void)
+{
+    return evaio_ctx_wait(NULL);
+}

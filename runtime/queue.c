@@ -1,0 +1,51 @@
+/* Priority queue of requests: one intrusive FIFO per level. */
+#include "queue.h"
+
+void evaio__queue_push(struct evaio_queue *q, evaio_req *req)
+{
+    unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
+
+    req->next_ = NULL;
+    if (q->tail[level])
+        q->tail[level]->next_ = req;
+    else
+        q->head[level] = req;
+    q->tail[level] = req;
+    q->nonempty |= 1u << level;
+    q->count++;
+}
+
+evaio_req *evaio__queue_pop(struct evaio_queue *q)
+{
+    if (!q->nonempty)
+        return NULL;
+    unsigned level = 31u - (unsigned)__builtin_clz(q->nonempty);
+    evaio_req *req = q->head[level];
+
+    q->head[level] = req->next_;
+    if (!q->head[level]) {
+        q->tail[level] = NULL;
+        q->nonempty &= ~(1u << level);
+    }
+    q->count--;
+    req->next_ = NULL;
+    return req;
+}
+
+void evaio__queue_remove(struct evaio_queue *q, evaio_req *req)
+{
+    unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
+    evaio_req **link = &q->head[level], *prev = NULL;
+
+    while (*link != req) {
+        prev = *link;
+        link = &prev->next_;
+    }
+    *link = req->next_;
+    if (q->tail[level] == req)
+        q->tail[level] = prev;
+    if (!q->head[level])
+        q->nonempty &= ~(1u << level);
+    q->count--;
+    req->next_ = NULL;
+}

@@ -1,0 +1,20 @@
+/* A FIFO per priority level; pop takes from the highest non-empty level. */
+#ifndef EVAIO_QUEUE_H
+#define EVAIO_QUEUE_H
+
+#include "evaio.h"
+
+#define EVAIO__NPRI (EVAIO_PRI_MAX - EVAIO_PRI_MIN + 1)
+
+struct evaio_queue {
+    evaio_req *head[EVAIO__NPRI], *tail[EVAIO__NPRI];
+    unsigned nonempty; /* bit i set while level i has requests */
+    unsigned count;
+};
+
+void evaio__queue_push(struct evaio_queue *q, evaio_req *req);
+evaio_req *evaio__queue_pop(struct evaio_queue *q);
+/* Removes a request known to be queued in q. */
+void evaio__queue_remove(struct evaio_queue *q, evaio_req *req);
+
+#endif

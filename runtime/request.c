@@ -1,0 +1,112 @@
+/* The request life cycle on the submitting side: set-up, allocation and
+ * starting. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+void evaio__req_init(evaio_req *req, int type, evaio_cb cb, void *data)
+{
+    req->result = 0;
+    req->errorno = 0;
+    req->type = type;
+    req->data = data;
+    req->cb = cb;
+    req->pri_ = EVAIO_PRI_DEFAULT;
+    req->state_ = EVAIO__IDLE;
+    req->flags_ = 0;
+    req->next_ = NULL;
+    req->ctx_ = NULL;
+    req->owned_ = NULL;
+}
+
+evaio_req *evaio__req_alloc(size_t size)
+{
+    return malloc(size); /* sets ENOMEM on failure */
+}
+
+void *evaio__own(evaio_req *req, size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p)
+        req->owned_ = p;
+    return p;
+}
+
+static int clamp_pri(int pri)
+{
+    return pri < EVAIO_PRI_MIN ? EVAIO_PRI_MIN : pri > EVAIO_PRI_MAX ? EVAIO_PRI_MAX : pri;
+}
+
+void evaio_req_set_pri(evaio_req *req, int pri)
+{
+    req->pri_ = clamp_pri(pri);
+}
+
+int evaio_req_pri(const evaio_req *req)
+{
+    return req->pri_;
+}
+
+int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req)
+{
+    if (!req) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (!(ctx = evaio__resolve(ctx)))
+        return -1;
+    int expected = EVAIO__IDLE;
+    if (!__atomic_compare_exchange_n(&req->state_, &expected, EVAIO__QUEUED, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        errno = EBUSY;
+        return -1;
+    }
+    req->ctx_ = ctx;
+    req->result = 0;
+    req->errorno = 0;
+    req->owned_ = NULL;
+    __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
+
+    /* Bad arguments fail through the callback, without reaching a worker. */
+    int err = evaio__op_prepare(req);
+    if (err) {
+        req->result = -1;
+        req->errorno = err;
+        evaio__push_result(ctx, req);
+        return 0;
+    }
+
+    pthread_mutex_lock(&ctx->lock);
+    evaio__queue_push(&ctx->reqq, req);
+    if (evaio__pool_wake_locked(ctx) < 0) {
+        /* No worker exists and none could be started: take it back. */
+        int saved = errno;
+        evaio__queue_remove(&ctx->reqq, req);
+        pthread_mutex_unlock(&ctx->lock);
+        __atomic_fetch_sub(&ctx->nreqs, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
+        errno = saved == EAGAIN || saved == ENOMEM ? saved : EAGAIN;
+        return -1;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return 0;
+}
+
+int evaio_start(evaio_req *req)
+{
+    return evaio_ctx_start(NULL, req);
+}
+
+evaio_req *evaio__submit_allocated(evaio_ctx *ctx, evaio_req *req, int pri)
+{
+    req->flags_ |= EVAIO__RF_ALLOCATED;
+    req->pri_ = clamp_pri(pri);
+    if (evaio_ctx_start(ctx, req) < 0) {
+        int saved = errno;
+        free(req);
+        errno = saved;
+        return NULL;
+    }
+    return req;
+}
