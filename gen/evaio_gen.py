@@ -102,15 +102,20 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     args = parser.parse_args(argv)
 
+    # The banner names the spec relative to the source tree (a spec elsewhere by
+    # its file name only, so output does not depend on where it was rendered);
+    # error messages name it relative to the source tree too, or as given.
     try:
         spec_name = args.spec.resolve().relative_to(ROOT).as_posix()
+        where = spec_name
     except ValueError:
         spec_name = args.spec.name
+        where = str(args.spec)
     try:
-        ops = evaio_spec.load(args.spec)
+        ops = evaio_spec.load(args.spec, where)
     except evaio_spec.SpecError as e:
         for line in e.errors:
-            print(f"error: {line}" if not line.startswith(str(args.spec)) else line, file=sys.stderr)
+            print(f"error: {line}" if not line.startswith(where) else line, file=sys.stderr)
         return 1
     files = render(ops, spec_name)
 

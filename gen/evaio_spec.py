@@ -52,12 +52,47 @@ RESULTS = {
 
 OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring"}
 ARG_KEYS = {"name", "type", "size", "ctype"}
-# Names the runtime uses in the evaio_ / evaio_ctx_ namespaces, and names the
-# generated code uses for its own parameters.
-RESERVED_OPS = {"new", "free", "start", "poll", "poll_fd", "wait", "nreqs", "nready", "npending",
-                "nthreads", "set_hooks", "req", "default", "op"}
-RESERVED_ARGS = {"req", "ctx", "pri", "cb", "data", "a", "result", "size", "base"}
+# Names the runtime uses in the evaio_ / evaio_ctx_ / EVAIO_OP_ namespaces (see
+# runtime/include/evaio.h), and names the generated code uses for its own
+# parameters and locals.  Op names starting with "ctx_" are refused too: op
+# "ctx_x" would be evaio_ctx_x, the context wrapper of an op "x".
+RESERVED_OPS = {
+    # evaio_ctx_NAME
+    "new", "free", "start", "poll", "poll_fd", "wait", "nreqs", "nready", "npending", "nthreads",
+    "set_hooks", "set_max_poll_reqs", "set_max_poll_time", "set_min_parallel", "set_max_parallel",
+    "set_max_idle", "set_idle_timeout",
+    # evaio_NAME
+    "ctx", "req", "cb", "hook", "exec_fn", "default_ctx", "req_set_pri", "req_pri", "req_size",
+    "op_name",
+    # enum evaio_op, union evaio_op_args, EVAIO_OP_COUNT
+    "op", "count", "default",
+}
+RESERVED_ARGS = {"req", "ctx", "pri", "cb", "data", "a", "result", "size", "base", "errno"}
+# The generated code is C whose headers also compile as C++, and bindings may
+# expose op and argument names as attributes: none of them may be a keyword.
+C_KEYWORDS = {
+    # C11
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+    "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+    "volatile", "while",
+    # C23
+    "alignas", "alignof", "bool", "constexpr", "false", "nullptr", "static_assert", "thread_local",
+    "true", "typeof", "typeof_unqual",
+    # C++, including the alternative operator spellings
+    "and", "and_eq", "asm", "bitand", "bitor", "catch", "char8_t", "char16_t", "char32_t", "class",
+    "compl", "concept", "consteval", "constinit", "const_cast", "co_await", "co_return", "co_yield",
+    "decltype", "delete", "dynamic_cast", "explicit", "export", "friend", "mutable", "namespace", "new",
+    "noexcept", "not", "not_eq", "operator", "or", "or_eq", "private", "protected", "public",
+    "reinterpret_cast", "requires", "static_cast", "template", "this", "throw", "try", "typeid",
+    "typename", "using", "virtual", "wchar_t", "xor", "xor_eq",
+}
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def is_keyword(name):
+    """A C, C++ or Python keyword."""
+    return name in C_KEYWORDS or keyword.iskeyword(name)
 
 
 class SpecError(Exception):
@@ -92,9 +127,12 @@ class Op:
     fields: list = field(default_factory=list)  # args + outputs
 
 
-def load(path):
-    """Reads and validates a spec file; raises SpecError listing every problem."""
-    where = str(path)
+def load(path, name=None):
+    """Reads and validates a spec file; raises SpecError listing every problem.
+
+    Each error is one line starting with `name` (default: the path), e.g.
+    "spec/ops.toml: op 'sendfile': arg 'count': unknown type 'sizet'"."""
+    where = name or str(path)
     try:
         with open(path, "rb") as f:
             raw = tomllib.load(f)
@@ -117,6 +155,9 @@ def validate(raw, where):
 
     ops, names, ids = [], {}, {}
     for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            errors.append(f"{where}: op #{index + 1}: must be a table ([[op]])")
+            continue
         op = _validate_op(entry, index, where, errors)
         if op is None:
             continue
@@ -146,7 +187,7 @@ def _validate_op(entry, index, where, errors):
         err(key, "unknown field")
     if not isinstance(name, str) or not IDENT.match(name):
         err("name", "must be a lower-case C identifier")
-    elif name in RESERVED_OPS or keyword.iskeyword(name):
+    elif name in RESERVED_OPS or is_keyword(name) or name.startswith("ctx_"):
         err("name", f"'{name}' is reserved")
     op_id = entry.get("id")
     if not isinstance(op_id, int) or isinstance(op_id, bool) or not 1 <= op_id <= 65535:
@@ -155,21 +196,27 @@ def _validate_op(entry, index, where, errors):
         value = entry.get(key)
         if not isinstance(value, str) or not value.strip():
             err(key, "must be a non-empty string")
-        elif key == "summary" and "\n" in value:
+        elif key == "summary" and "\n" in value.strip():
             err(key, "must be one line")
+        elif key == "summary" and "*/" in value:
+            err(key, "must not contain '*/' (it is copied into C comments)")
     result = entry.get("result")
-    if result not in RESULTS:
+    if not isinstance(result, str) or result not in RESULTS:
         err("result", f"must be one of {', '.join(RESULTS)}")
     call, exe = entry.get("call"), entry.get("exec")
     if (call is None) == (exe is None):
         err("call/exec", "exactly one of 'call' (a C expression) or 'exec' (an executor name) is required")
     if call is not None and (not isinstance(call, str) or not call.strip()):
         err("call", "must be a non-empty C expression")
+    elif call is not None and "\n" in call.strip():
+        err("call", "must be one line")
     if exe is not None and (not isinstance(exe, str) or not IDENT.match(exe)):
         err("exec", "must be the executor's name, a C identifier")
     for key in ("when", "uring"):
         if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
             err(key, "must be a non-empty string")
+        elif key in entry and "\n" in entry[key].strip():
+            err(key, "must be one line")
 
     args = _validate_args(entry.get("args"), "args", err, output=False)
     outputs = _validate_args(entry.get("outputs", []), "outputs", err, output=True)
@@ -178,6 +225,24 @@ def _validate_op(entry, index, where, errors):
         if a.name in seen:
             err(f"arg '{a.name}'", "duplicate name")
         seen.add(a.name)
+    # The wrappers keep NAME_len and NAME_at locals for each copied path and NAME_at
+    # for each supplied struct (templates/op_api.c.j2).
+    for a in args:
+        suffixes = ("_len", "_at") if a.kind.copied else ("_at",) if a.kind.struct else ()
+        for suffix in suffixes:
+            if a.name + suffix in seen:
+                err(f"arg '{a.name + suffix}'", f"name: clashes with the wrapper's local for arg '{a.name}'")
+    # A request has one slot for library-owned memory (req->owned_) and one
+    # EVAIO__RF_AUTO_OUT flag: one buffer_out/out_struct per op at most, and an
+    # executor that fills outputs uses that slot itself.
+    auto = [a.name for a in args if a.kind.auto]
+    if len(auto) > 1:
+        err("args", f"at most one buffer_out or out_struct argument per op, not {len(auto)}: "
+                    + ", ".join(f"'{n}'" for n in auto))
+    if outputs and auto:
+        err("outputs", f"an op with outputs may not also have a buffer_out or out_struct argument ('{auto[0]}')")
+    if outputs and call is not None and exe is None:
+        err("outputs", "only an executor (exec) can fill outputs")
     arg_names = {a.name: a for a in args}
     for a in args:
         if a.kind.sized:
@@ -188,8 +253,8 @@ def _validate_op(entry, index, where, errors):
     if len(errors) > before:
         return None
     return Op(name=name, id=op_id, summary=entry["summary"].strip(), doc=entry["doc"].strip(),
-              args=args, outputs=outputs, result=result, call=call or "", exec=exe or "",
-              when=entry.get("when", ""), uring=entry.get("uring", ""), fields=args + outputs)
+              args=args, outputs=outputs, result=result, call=(call or "").strip(), exec=exe or "",
+              when=entry.get("when", "").strip(), uring=entry.get("uring", "").strip(), fields=args + outputs)
 
 
 def _validate_args(items, key, err, output):
@@ -207,13 +272,16 @@ def _validate_args(items, key, err, output):
         for k in sorted(set(item) - ARG_KEYS):
             err(alabel, f"unknown field '{k}'")
             ok = False
-        if not isinstance(aname, str) or not IDENT.match(aname) or keyword.iskeyword(aname):
+        if not isinstance(aname, str) or not IDENT.match(aname):
             err(alabel, "name: must be a lower-case C identifier")
             ok = False
-        elif aname in RESERVED_ARGS or aname.endswith("_"):
+        elif aname in RESERVED_ARGS or is_keyword(aname) or aname.endswith("_"):
             err(alabel, f"name: '{aname}' is reserved")
             ok = False
         tname = item.get("type")
+        if not isinstance(tname, str):
+            err(alabel, f"type: must be one of {', '.join(TYPES)}")
+            continue
         kind = TYPES.get(tname)
         if kind is None:
             err(alabel, f"unknown type '{tname}'")
@@ -223,7 +291,11 @@ def _validate_args(items, key, err, output):
             err(alabel, f"type '{tname}' belongs in {where_ok}")
             ok = False
         size = item.get("size", "")
-        if kind.sized and not size:
+        if not isinstance(size, str):
+            err(alabel, "size: must be the name of a length argument")
+            ok = False
+            size = ""
+        elif kind.sized and not size:
             err(alabel, f"type '{tname}' needs size = \"<length argument>\"")
             ok = False
         if size and not kind.sized:
