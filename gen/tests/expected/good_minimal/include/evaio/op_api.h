@@ -6,7 +6,7 @@
  *   evaio_OP(args..., pri, cb, data)           library-allocated request on the default context
  *   evaio_ctx_OP(ctx, args..., pri, cb, data)  the same on a given context (NULL: default)
  *   evaio_OP_init(req, args..., cb, data)      sets up a caller-owned request for evaio_start
- * The wrappers return the request (usable with evaio_cancel) or NULL with errno
+ * The wrappers return the request (valid until its callback returns) or NULL with errno
  * set; the request is freed after its callback returns. */
 #ifndef EVAIO_OP_API_H
 #define EVAIO_OP_API_H
