@@ -59,7 +59,7 @@ void evaio__execute(evaio_req *req)
         int64_t offset = a->offset;
         size_t length = a->length;
         void *buf = a->buf;
-        result = offset < 0 ? read(fd, buf, length) : pread(fd, buf, length, (off_t)offset);
+        result = offset == -1 ? read(fd, buf, length) : pread(fd, buf, length, (off_t)offset);
         break;
     }
     case EVAIO_OP_WRITE: {
@@ -68,7 +68,7 @@ void evaio__execute(evaio_req *req)
         int64_t offset = a->offset;
         size_t length = a->length;
         const void *buf = a->buf;
-        result = offset < 0 ? write(fd, buf, length) : pwrite(fd, buf, length, (off_t)offset);
+        result = offset == -1 ? write(fd, buf, length) : pwrite(fd, buf, length, (off_t)offset);
         break;
     }
     case EVAIO_OP_FSTAT: {
