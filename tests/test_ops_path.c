@@ -4,39 +4,18 @@
  * evaio_start), counts callbacks (exactly one each), and compares the result
  * and errno with what the equivalent synchronous syscall gives: for
  * operations that change the filesystem, on a twin of the same situation. */
-#include "check.h"
-
+#include "check.h" /* first: it sets _GNU_SOURCE */
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <sys/stat.h>
 
-/* ---- the shared record: one per request, filled by the callback ---- */
-
-enum { WRAP, INIT };
-static const char *const style_names[] = { "wrapper", "init+start" };
-
-static pthread_t main_thread;
-
-struct rec {
-    int calls;             /* callbacks run */
-    int rejected;          /* the wrapper returned NULL */
-    int submit_errno;      /* errno after a rejected wrapper */
-    int64_t result;
-    int errorno;
-    int type;
-    evaio_req *expect_req; /* what the callback must be handed */
-    evaio_req *req_seen;
-    evaio_req own;         /* storage for the caller-owned style */
-    /* outputs, copied while the callback runs */
-    const void *buf_seen;  /* req->args.stat.buf / req->args.lstat.buf */
-    struct stat st;
-    char **names;          /* readdir: a copy of each name */
+#define REC_OUTPUTS                                                                     \
+    const void *buf_seen;  /* req->args.stat.buf / req->args.lstat.buf */               \
+    struct stat st;                                                                     \
+    char **names;          /* readdir: a copy of each name */                           \
     size_t nnames;
-};
+#include "op_harness.h"
 
 static void free_names(struct rec *r)
 {
@@ -47,19 +26,8 @@ static void free_names(struct rec *r)
     r->nnames = 0;
 }
 
-static int rec_cb(evaio_req *req)
+static void rec_capture(struct rec *r, evaio_req *req)
 {
-    struct rec *r = req->data;
-    CHECK(pthread_equal(pthread_self(), main_thread)); /* on the polling thread */
-    CHECK(r != NULL);
-    r->calls++;
-    r->result = req->result;
-    r->errorno = req->errorno;
-    r->type = req->type;
-    r->req_seen = req;
-    if (req->result < 0)
-        CHECK_EQ(req->result, -1);
-    CHECK(req->result < 0 ? req->errorno != 0 : req->errorno == 0);
     switch (req->type) {
     case EVAIO_OP_STAT:
     case EVAIO_OP_LSTAT: {
@@ -91,89 +59,13 @@ static int rec_cb(evaio_req *req)
     default:
         break;
     }
-    return 0;
 }
 
-static void rec_reset(struct rec *r)
+static void rec_reset_outputs(struct rec *r)
 {
     free_names(r);
-    r->calls = r->rejected = r->submit_errno = 0;
-    r->result = 12345;
-    r->errorno = 12345;
-    r->type = 0;
-    r->expect_req = r->req_seen = NULL;
     r->buf_seen = NULL;
     memset(&r->st, 0, sizeof r->st);
-}
-
-/* Waits with evaio_poll on the poll fd, or with evaio_wait, alternately. */
-static void wait_by_polling(struct rec *r)
-{
-    int fd = evaio_poll_fd();
-    CHECK(fd >= 0);
-    while (!r->calls) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int n = poll(&p, 1, 5000);
-        if (n < 0) {
-            CHECK_EQ(errno, EINTR);
-            continue;
-        }
-        if (n == 0) {
-            /* Results waiting must make the fd readable. */
-            CHECK(evaio_ctx_npending(NULL) == 0 || poll(&p, 1, 0) == 1);
-            continue;
-        }
-        CHECK_EQ(evaio_poll(), 0);
-    }
-}
-
-static void rec_wait(struct rec *r)
-{
-    static unsigned turn;
-    if (r->rejected) {
-        CHECK_EQ(evaio_wait(), 0);
-        CHECK_EQ(r->calls, 0);
-    } else {
-        if (turn++ % 2)
-            wait_by_polling(r);
-        else
-            CHECK_EQ(evaio_wait(), 0);
-        CHECK_EQ(r->calls, 1);
-        CHECK(r->req_seen == r->expect_req);
-    }
-    CHECK_EQ(evaio_nreqs(), 0);
-    CHECK_EQ(evaio_poll(), 0);
-    CHECK_EQ(r->calls, r->rejected ? 0 : 1);
-}
-
-#define SUBMIT(style, r, wrap_call, init_call)                                          \
-    do {                                                                                \
-        rec_reset(r);                                                                   \
-        if ((style) == WRAP) {                                                          \
-            errno = 0;                                                                  \
-            (r)->expect_req = (wrap_call);                                              \
-            (r)->submit_errno = errno;                                                  \
-            (r)->rejected = (r)->expect_req == NULL;                                    \
-        } else {                                                                        \
-            init_call;                                                                  \
-            (r)->expect_req = &(r)->own;                                                \
-            CHECK_EQ(evaio_start(&(r)->own), 0);                                        \
-        }                                                                               \
-        rec_wait(r);                                                                    \
-    } while (0)
-
-static void expect_same(const struct rec *r, int expect_type, int64_t result, int err)
-{
-    CHECK(!r->rejected);
-    CHECK_EQ(r->calls, 1);
-    CHECK_EQ(r->type, expect_type);
-    CHECK_EQ(r->result, result);
-    CHECK_EQ(r->errorno, result < 0 ? err : 0);
-}
-
-static void expect_fail(const struct rec *r, int expect_type, int err)
-{
-    expect_same(r, expect_type, -1, err);
 }
 
 /* A NULL path: the wrapper refuses with EFAULT and runs nothing; a
@@ -254,11 +146,6 @@ __attribute__((format(printf, 3, 4))) static void pathf(char *dst, size_t cap, c
     int n = vsnprintf(dst, cap, fmt, ap);
     va_end(ap);
     CHECK(n >= 0 && (size_t)n < cap);
-}
-
-static void begin(const char *what, int style)
-{
-    fprintf(stderr, "-- %s (%s)\n", what, style_names[style]);
 }
 
 static void same_file(const struct stat *a, const struct stat *b)
