@@ -11,6 +11,8 @@
 
 static void *worker_main(void *arg);
 
+#define EVAIO__IDLE_TIMEOUT_NEVER (366.0 * 24 * 3600)
+
 static struct timespec deadline_after(const struct timespec *since, double secs)
 {
     struct timespec ts = *since;
@@ -101,7 +103,9 @@ static int idle_wait_locked(evaio_ctx *ctx)
             break;
         }
         int rc;
-        if (should_exit_idle_locked(ctx)) {
+        /* An idle_timeout beyond a year is taken as "never": the deadline
+         * would overflow a timespec. */
+        if (should_exit_idle_locked(ctx) && ctx->idle_timeout < EVAIO__IDLE_TIMEOUT_NEVER) {
             struct timespec deadline = deadline_after(&since, ctx->idle_timeout);
             rc = pthread_cond_timedwait(&ctx->wake, &ctx->lock, &deadline);
         } else {
@@ -127,6 +131,10 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&ctx->lock);
     for (;;) {
+        /* After max_parallel was lowered, surplus workers leave before
+         * taking more work; at least one stays, since max_parallel >= 1. */
+        if (ctx->nthreads > ctx->max_parallel)
+            break;
         evaio_req *req = evaio__queue_pop(&ctx->reqq);
         if (req) {
             __atomic_store_n(&req->state_, EVAIO__RUNNING, __ATOMIC_RELAXED);
