@@ -5,7 +5,7 @@ evaio_test(test_priorities LABELS runtime)  # -4..4, FIFO per level, clamping, d
 evaio_test(test_poll_limits LABELS runtime) # max_poll_reqs, max_poll_time, callback stop, 0 vs EAGAIN
 evaio_test(test_hooks LABELS runtime)       # want_poll/done_poll, the poll fd, event loops
 evaio_test(test_threads LABELS runtime)     # max/min_parallel, reaping, counters, signal mask
-evaio_test(test_mt_submit LABELS runtime) # 4 submitters, 1 poller, 80000 requests
+evaio_test(test_mt_submit LABELS runtime)   # 4 submitters, 1 poller, 80000 requests
 evaio_test(test_contexts LABELS runtime)    # isolation, ctx_free rules
 evaio_test(test_reuse LABELS runtime)       # caller-owned reuse, restart in callback, EBUSY
 evaio_test(test_wait LABELS runtime)        # evaio_wait
