@@ -41,3 +41,10 @@ add_test(NAME install_consumers
 set_tests_properties(install_consumers PROPERTIES
   SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS "install"
   ENVIRONMENT "CMAKE=${CMAKE_COMMAND};CC=${CMAKE_C_COMPILER};CFLAGS=${CMAKE_C_FLAGS};CMAKE_GENERATOR=${CMAKE_GENERATOR};EVAIO_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM};EVAIO_VERSION=${PROJECT_VERSION};NM=${evaio_nm}")
+
+# The C examples in README.md compile against the real header.
+add_test(NAME readme_snippets
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/readme_snippets.sh ${CMAKE_C_COMPILER}
+          ${PROJECT_SOURCE_DIR}/README.md
+          ${PROJECT_SOURCE_DIR}/runtime/include ${PROJECT_SOURCE_DIR}/generated/include)
+set_tests_properties(readme_snippets PROPERTIES LABELS "core;docs")
