@@ -1,0 +1,104 @@
+/* Submitting to a busy pool costs no wake-up: while every worker is busy,
+ * evaio_start neither signals a condition variable nor creates a thread.
+ * The test interposes pthread_cond_signal, pthread_cond_broadcast and
+ * pthread_create (the library calls them through the dynamic linker, so the
+ * definitions here win) and counts the calls made while it submits. */
+#include "check.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+static unsigned long n_signal, n_broadcast, n_create;
+
+EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+    static int (*real)(pthread_cond_t *);
+    if (!real)
+        real = (int (*)(pthread_cond_t *))dlsym(RTLD_NEXT, "pthread_cond_signal");
+    __atomic_fetch_add(&n_signal, 1, __ATOMIC_RELAXED);
+    return real(c);
+}
+
+EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+    static int (*real)(pthread_cond_t *);
+    if (!real)
+        real = (int (*)(pthread_cond_t *))dlsym(RTLD_NEXT, "pthread_cond_broadcast");
+    __atomic_fetch_add(&n_broadcast, 1, __ATOMIC_RELAXED);
+    return real(c);
+}
+
+typedef void *(*start_fn)(void *);
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, start_fn fn, void *arg)
+{
+    static int (*real)(pthread_t *, const pthread_attr_t *, start_fn, void *);
+    if (!real)
+        real = (int (*)(pthread_t *, const pthread_attr_t *, start_fn, void *))dlsym(RTLD_NEXT,
+                                                                                   "pthread_create");
+    __atomic_fetch_add(&n_create, 1, __ATOMIC_RELAXED);
+    return real(t, a, fn, arg);
+}
+
+/* The gate is a pipe, so that holding the workers uses none of the counted calls. */
+static int gate[2];
+static int holding;
+
+static int64_t hold_worker(evaio_req *req)
+{
+    (void)req;
+    __atomic_fetch_add(&holding, 1, __ATOMIC_RELEASE);
+    char c;
+    CHECK_EQ(read(gate[0], &c, 1), 1);
+    return 0;
+}
+
+static int done;
+static int count_cb(evaio_req *req)
+{
+    CHECK_EQ(req->result, 0);
+    done++;
+    return 0;
+}
+
+enum { WORKERS = 2, SUBMITS = 10000 };
+
+int main(void)
+{
+    CHECK_EQ(pipe(gate), 0);
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, WORKERS);
+
+    /* Occupy every worker. */
+    for (int i = 0; i < WORKERS; i++)
+        CHECK(evaio_ctx_custom(ctx, hold_worker, 0, count_cb, NULL) != NULL);
+    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == WORKERS);
+    CHECK_EQ(evaio_ctx_nthreads(ctx), WORKERS);
+    /* Sanity: the interposition is in effect (the pool created its threads). */
+    CHECK(__atomic_load_n(&n_create, __ATOMIC_RELAXED) >= WORKERS);
+
+    unsigned long signals = n_signal, broadcasts = n_broadcast, creates = n_create;
+    static evaio_req own[SUBMITS / 2];
+    for (int i = 0; i < SUBMITS / 2; i++) {
+        CHECK(evaio_ctx_nop(ctx, i % 9 - 4, count_cb, NULL) != NULL);
+        evaio_nop_init(&own[i], count_cb, NULL);
+        CHECK_EQ(evaio_ctx_start(ctx, &own[i]), 0);
+    }
+    CHECK_EQ(n_signal - signals, 0);
+    CHECK_EQ(n_broadcast - broadcasts, 0);
+    CHECK_EQ(n_create - creates, 0);
+    CHECK_EQ(evaio_ctx_nready(ctx), SUBMITS);
+
+    /* Release the workers: everything runs and is delivered. */
+    for (int i = 0; i < WORKERS; i++)
+        CHECK_EQ(write(gate[1], "x", 1), 1);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(done, SUBMITS + WORKERS);
+    CHECK_EQ(evaio_ctx_nreqs(ctx), 0);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    close(gate[0]);
+    close(gate[1]);
+    return 0;
+}
