@@ -92,6 +92,9 @@ void evaio_ctx_set_hooks(evaio_ctx *ctx, evaio_hook want_poll, evaio_hook done_p
     ctx->want_poll = want_poll;
     ctx->done_poll = done_poll;
     ctx->hook_data = hook_data;
+    /* Results already waiting would otherwise never be announced. */
+    if (want_poll && ctx->resq.count)
+        want_poll(ctx, hook_data);
     pthread_mutex_unlock(&ctx->res_lock);
 }
 
@@ -124,6 +127,7 @@ static void set_pool(evaio_ctx *ctx, enum pool_setting which, double value)
     }
     pthread_cond_broadcast(&ctx->wake);
     evaio__pool_start_min_locked(ctx);
+    evaio__pool_grow_locked(ctx);
     pthread_mutex_unlock(&ctx->lock);
 }
 

@@ -56,6 +56,9 @@ struct evaio_ctx {
     evaio_hook want_poll, done_poll;
     void *hook_data;
 
+    /* Only touched by the polling thread. */
+    unsigned ncallbacks; /* callbacks running now (nested through evaio_ctx_wait) */
+
     /* Accessed atomically. */
     unsigned nreqs;
     unsigned max_poll_reqs;
@@ -76,6 +79,7 @@ void *evaio__own(evaio_req *req, size_t size);
  * work can never run because no worker exists and none could be started. */
 int evaio__pool_wake_locked(evaio_ctx *ctx);
 int evaio__pool_start_min_locked(evaio_ctx *ctx);
+void evaio__pool_grow_locked(evaio_ctx *ctx); /* threads for queued work, after a limit rose */
 void evaio__pool_stop(evaio_ctx *ctx);
 
 /* poll.c */

@@ -40,10 +40,13 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
 {
     void *owned = req->owned_;
     int allocated = req->flags_ & EVAIO__RF_ALLOCATED;
+    evaio_cb cb = req->cb; /* read before IDLE: then the request is the caller's */
     req->owned_ = NULL;
     __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
 
-    int r = req->cb ? req->cb(req) : 0;
+    ctx->ncallbacks++;
+    int r = cb ? cb(req) : 0;
+    ctx->ncallbacks--;
 
     free(owned);
     if (allocated)
@@ -52,15 +55,16 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     return r;
 }
 
-int evaio_ctx_poll(evaio_ctx *ctx)
+/* Runs waiting callbacks within the poll limits; *limited tells the caller
+ * that a limit, not a callback, produced the -1. */
+static int poll_results(evaio_ctx *ctx, int *limited)
 {
-    if (!(ctx = evaio__resolve(ctx)))
-        return -1;
     unsigned max_reqs = __atomic_load_n(&ctx->max_poll_reqs, __ATOMIC_RELAXED);
     double max_time;
     __atomic_load(&ctx->max_poll_time, &max_time, __ATOMIC_RELAXED);
     double deadline = max_time > 0 ? evaio__now() + max_time : 0;
 
+    *limited = 0;
     for (unsigned done = 1;; done++) {
         evaio_req *req = take_result(ctx);
         if (!req)
@@ -71,10 +75,17 @@ int evaio_ctx_poll(evaio_ctx *ctx)
         if ((max_reqs && done >= max_reqs) || (deadline && evaio__now() >= deadline)) {
             if (!evaio_ctx_npending(ctx))
                 return 0;
+            *limited = 1;
             errno = EAGAIN;
             return -1;
         }
     }
+}
+
+int evaio_ctx_poll(evaio_ctx *ctx)
+{
+    int limited;
+    return (ctx = evaio__resolve(ctx)) ? poll_results(ctx, &limited) : -1;
 }
 
 int evaio_poll(void)
@@ -97,16 +108,21 @@ int evaio_ctx_wait(evaio_ctx *ctx)
     if (!(ctx = evaio__resolve(ctx)))
         return -1;
     for (;;) {
-        int r = evaio_ctx_poll(ctx);
-        if (r == -1 && errno == EAGAIN)
-            continue; /* a poll limit stopped it; results still wait */
+        int limited;
+        int r = poll_results(ctx, &limited);
+        if (limited)
+            continue; /* results still wait */
         if (r)
             return r;
-        if (!evaio_ctx_nreqs(ctx))
+        /* Called from a callback, the requests whose callbacks are running
+         * (this one and those around it) are outstanding but done. */
+        if (evaio_ctx_nreqs(ctx) <= ctx->ncallbacks)
             return 0;
         struct pollfd pfd = { .fd = ctx->notify.read_fd, .events = POLLIN };
-        while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-            ;
+        while (poll(&pfd, 1, -1) < 0) {
+            if (errno != EINTR)
+                return -1;
+        }
     }
 }
 

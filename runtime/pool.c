@@ -84,6 +84,15 @@ int evaio__pool_start_min_locked(evaio_ctx *ctx)
     return 0;
 }
 
+void evaio__pool_grow_locked(evaio_ctx *ctx)
+{
+    unsigned unclaimed_idle = ctx->nidle - ctx->nwakeups;
+    unsigned want = ctx->reqq.count > unclaimed_idle ? ctx->reqq.count - unclaimed_idle : 0;
+    while (want-- && ctx->nthreads < ctx->max_parallel && !ctx->stopping)
+        if (start_thread_locked(ctx) < 0)
+            break;
+}
+
 static int should_exit_idle_locked(evaio_ctx *ctx)
 {
     return ctx->stopping || ctx->nthreads > ctx->max_parallel ||
@@ -148,6 +157,7 @@ static void *worker_main(void *arg)
             break;
     }
     ctx->nthreads--;
+    join_exited_locked(ctx); /* so at most one exited thread keeps its stack */
     self->next = ctx->exited_workers;
     ctx->exited_workers = self;
     pthread_cond_broadcast(&ctx->worker_exited);

@@ -40,7 +40,9 @@ static int clamp_pri(int pri)
 
 void evaio_req_set_pri(evaio_req *req, int pri)
 {
-    req->pri_ = clamp_pri(pri);
+    /* Ignored while in flight: the queues hold the request by its priority. */
+    if (__atomic_load_n(&req->state_, __ATOMIC_ACQUIRE) == EVAIO__IDLE)
+        req->pri_ = clamp_pri(pri);
 }
 
 int evaio_req_pri(const evaio_req *req)
@@ -48,12 +50,11 @@ int evaio_req_pri(const evaio_req *req)
     return req->pri_;
 }
 
-int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req)
+/* Starts a request; `allocated` says a wrapper made it.  nreqs counts it
+ * only once it is certain to run (or to fail through its callback), so a
+ * refused start never makes evaio_ctx_wait wait for it. */
+static int start(evaio_ctx *ctx, evaio_req *req)
 {
-    if (!req) {
-        errno = EFAULT;
-        return -1;
-    }
     if (!(ctx = evaio__resolve(ctx)))
         return -1;
     int expected = EVAIO__IDLE;
@@ -66,13 +67,14 @@ int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req)
     req->result = 0;
     req->errorno = 0;
     req->owned_ = NULL;
-    __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
+    req->pri_ = clamp_pri(req->pri_); /* the queues index by it */
 
     /* Bad arguments fail through the callback, without reaching a worker. */
     int err = evaio__op_prepare(req);
     if (err) {
         req->result = -1;
         req->errorno = err;
+        __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
         evaio__push_result(ctx, req);
         return 0;
     }
@@ -84,13 +86,28 @@ int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req)
         int saved = errno;
         evaio__queue_remove(&ctx->reqq, req);
         pthread_mutex_unlock(&ctx->lock);
-        __atomic_fetch_sub(&ctx->nreqs, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
         errno = saved == EAGAIN || saved == ENOMEM ? saved : EAGAIN;
         return -1;
     }
+    /* Before the unlock: no worker can have taken it yet. */
+    __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&ctx->lock);
     return 0;
+}
+
+int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req)
+{
+    if (!req) {
+        errno = EFAULT;
+        return -1;
+    }
+    /* A wrapper's request is freed after its callback: it cannot be restarted. */
+    if (req->flags_ & EVAIO__RF_ALLOCATED) {
+        errno = EINVAL;
+        return -1;
+    }
+    return start(ctx, req);
 }
 
 int evaio_start(evaio_req *req)
@@ -102,7 +119,7 @@ evaio_req *evaio__submit_allocated(evaio_ctx *ctx, evaio_req *req, int pri)
 {
     req->flags_ |= EVAIO__RF_ALLOCATED;
     req->pri_ = clamp_pri(pri);
-    if (evaio_ctx_start(ctx, req) < 0) {
+    if (start(ctx, req) < 0) {
         int saved = errno;
         free(req);
         errno = saved;

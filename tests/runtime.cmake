@@ -9,9 +9,10 @@ evaio_test(test_mt_submit LABELS runtime)   # 4 submitters, 1 poller, 80000 requ
 evaio_test(test_contexts LABELS runtime)    # isolation, ctx_free rules
 evaio_test(test_reuse LABELS runtime)       # caller-owned reuse, restart in callback, EBUSY
 evaio_test(test_wait LABELS runtime)        # evaio_wait
-evaio_test(test_wake_cost LABELS runtime LIBS ${CMAKE_DL_LIBS}) # no wake-up per request when busy
+evaio_test(test_wake_cost LABELS runtime LIBS ${CMAKE_DL_LIBS})   # no wake-up per request when busy
+evaio_test(test_create_fail LABELS runtime LIBS ${CMAKE_DL_LIBS}) # no worker can start: clean refusal
 foreach(t test_priorities test_poll_limits test_hooks test_threads test_mt_submit test_contexts
-          test_reuse test_wait test_wake_cost)
+          test_reuse test_wait test_wake_cost test_create_fail)
   target_link_libraries(${t} PRIVATE Threads::Threads)
 endforeach()
 

@@ -287,9 +287,28 @@ static void test_poll_fd_loop(void)
     CHECK_EQ(evaio_ctx_free(ctx), 0);
 }
 
+/* Hooks installed while results already wait are told at once. */
+static void test_hooks_set_late(void)
+{
+    evaio_ctx *ctx = the_ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    __atomic_store_n(&want_calls, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&done_calls, 0, __ATOMIC_SEQ_CST);
+    results_waiting = 0;
+    submit_nops(ctx, 2);
+    CHECK_EVENTUALLY(evaio_ctx_npending(ctx) == 2);
+    evaio_ctx_set_hooks(ctx, want_hook, done_hook, &hook_marker);
+    CHECK_EQ(wants(), 1);
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(dones(), 1);
+    CHECK_EQ(__atomic_load_n(&hook_errors, __ATOMIC_SEQ_CST), 0);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
 int main(void)
 {
     test_hooks_and_fd();
+    test_hooks_set_late();
     test_want_poll_loop();
     test_poll_fd_loop();
     return 0;

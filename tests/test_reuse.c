@@ -332,6 +332,63 @@ static void test_stat_auto_buffer(void)
     close(fd);
 }
 
+/* ---- a wrapper's request is the library's: no restart ----------------- */
+
+static int wrapper_calls, wrapper_restart_errno;
+static int wrapper_restart_cb(evaio_req *req)
+{
+    wrapper_calls++;
+    errno = 0;
+    CHECK_EQ(evaio_ctx_start(ctx, req), -1); /* it is freed after this callback */
+    wrapper_restart_errno = errno;
+    evaio_req_set_pri(req, 4);
+    return 0;
+}
+
+static void test_wrapper_not_restartable(void)
+{
+    wrapper_calls = 0;
+    CHECK(evaio_ctx_nop(ctx, 0, wrapper_restart_cb, NULL) != NULL);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(wrapper_calls, 1);
+    CHECK_EQ(wrapper_restart_errno, EINVAL);
+    CHECK_EQ(evaio_ctx_nreqs(ctx), 0);
+}
+
+/* ---- the priority of a request in flight cannot change ------------------ */
+
+static void test_set_pri_in_flight(void)
+{
+    evaio_ctx *main_ctx = ctx;
+    ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, 1);
+    gate_started = gate_open = 0;
+    evaio_req running, queued;
+    evaio_custom_init(&running, gate_fn, in_flight_cb, (void *)(intptr_t)0);
+    evaio_custom_init(&queued, gate_fn, in_flight_cb, (void *)(intptr_t)1);
+    evaio_req_set_pri(&queued, -2);
+    CHECK_EQ(evaio_ctx_start(ctx, &running), 0);
+    pthread_mutex_lock(&gate_mutex);
+    while (gate_started < 1)
+        pthread_cond_wait(&gate_cond, &gate_mutex);
+    pthread_mutex_unlock(&gate_mutex);
+    CHECK_EQ(evaio_ctx_start(ctx, &queued), 0);
+    /* The queue holds it at -2; changing that now is ignored. */
+    evaio_req_set_pri(&queued, 4);
+    CHECK_EQ(evaio_req_pri(&queued), -2);
+    pthread_mutex_lock(&gate_mutex);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_mutex);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    /* Once its callback has run it is the caller's again. */
+    evaio_req_set_pri(&queued, 4);
+    CHECK_EQ(evaio_req_pri(&queued), 4);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    ctx = main_ctx;
+}
+
 int main(void)
 {
     ctx = evaio_ctx_new();
@@ -341,6 +398,9 @@ int main(void)
     test_restart_in_callback();
     test_start_in_flight();
     test_stat_auto_buffer();
+    test_wrapper_not_restartable();
+    memset(in_flight_calls, 0, sizeof in_flight_calls);
+    test_set_pri_in_flight();
     CHECK_EQ(evaio_ctx_nreqs(ctx), 0);
     CHECK_EQ(evaio_ctx_free(ctx), 0);
     return 0;

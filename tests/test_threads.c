@@ -508,6 +508,24 @@ static void test_signals(void)
     CHECK_EQ(evaio_ctx_free(ctx), 0);
 }
 
+/* Raising max_parallel starts threads for work already queued: 4 requests
+ * that can only finish together, queued behind a limit of 1. */
+static void test_raise_max_parallel(void)
+{
+    evaio_ctx *ctx = new_ctx(1, 4, 10.0);
+    reset_tracking(ctx);
+    __atomic_store_n(&rendezvous_n, 4, __ATOMIC_SEQ_CST);
+    ok_calls = 0;
+    for (int i = 0; i < 4; i++)
+        CHECK(evaio_ctx_custom(ctx, rendezvous_fn, 0, ok_cb, NULL) != NULL);
+    CHECK_EVENTUALLY(__atomic_load_n(&arrived, __ATOMIC_SEQ_CST) == 1);
+    evaio_ctx_set_max_parallel(ctx, 4);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(ok_calls, 4);
+    CHECK_EQ(__atomic_load_n(&peak, __ATOMIC_SEQ_CST), 4);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
 int main(void)
 {
     test_signals();
@@ -516,6 +534,7 @@ int main(void)
     test_idle_reaping();
     test_min_parallel();
     test_lower_max_parallel_busy();
+    test_raise_max_parallel();
     test_huge_idle_timeout();
     return soft_failures ? 1 : 0;
 }

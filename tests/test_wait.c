@@ -167,6 +167,63 @@ static void test_default_context(void)
     stop_index = -1;
 }
 
+/* A callback's -1 is returned even when it leaves errno EAGAIN: only a poll
+ * limit makes wait go on. */
+static int minus_one_calls;
+static int minus_one_cb(evaio_req *req)
+{
+    (void)req;
+    if (minus_one_calls++ == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return 0;
+}
+
+static void test_callback_minus_one(void)
+{
+    minus_one_calls = 0;
+    evaio_ctx_set_max_parallel(ctx, 1);
+    evaio_ctx_set_max_poll_reqs(ctx, 1);
+    for (int i = 0; i < 3; i++)
+        CHECK(evaio_ctx_nop(ctx, 0, minus_one_cb, NULL) != NULL);
+    CHECK_EQ(evaio_ctx_wait(ctx), -1);
+    CHECK_EQ(minus_one_calls, 1);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0); /* the rest, across the poll limit */
+    CHECK_EQ(minus_one_calls, 3);
+    evaio_ctx_set_max_poll_reqs(ctx, 0);
+    evaio_ctx_set_max_parallel(ctx, 3);
+}
+
+/* evaio_ctx_wait from inside a callback waits for the other requests, not
+ * for the callbacks running around it. */
+static int inner_calls, outer_saw_inner;
+static int inner_cb(evaio_req *req)
+{
+    (void)req;
+    inner_calls++;
+    return 0;
+}
+
+static int outer_cb(evaio_req *req)
+{
+    (void)req;
+    for (int i = 0; i < 5; i++)
+        CHECK(evaio_ctx_busy(ctx, 0.01, 0, inner_cb, NULL) != NULL);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    outer_saw_inner = inner_calls;
+    return 0;
+}
+
+static void test_wait_in_callback(void)
+{
+    inner_calls = outer_saw_inner = 0;
+    CHECK(evaio_ctx_nop(ctx, 0, outer_cb, NULL) != NULL);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(outer_saw_inner, 5);
+    CHECK_EQ(evaio_ctx_nreqs(ctx), 0);
+}
+
 int main(void)
 {
     ctx = evaio_ctx_new();
@@ -174,6 +231,8 @@ int main(void)
     evaio_ctx_set_max_parallel(ctx, 3);
     test_blocks_until_done();
     test_returns_callback_value();
+    test_callback_minus_one();
+    test_wait_in_callback();
     CHECK_EQ(evaio_ctx_free(ctx), 0);
     test_default_context();
     return 0;
