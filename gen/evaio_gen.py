@@ -57,9 +57,12 @@ def render(ops, spec_name):
     env.tests["used_in"] = lambda name, expr: re.search(rf"\b{name}\b", expr) is not None
     env.globals["results"] = evaio_spec.RESULTS
     env.globals["types"] = evaio_spec.TYPES
+    # Output structs a wrapper places after the request in its one allocation.
+    out_structs = sorted({a.struct_type for op in ops for a in op.args if a.kind.auto == "struct"})
     files = {}
     for template, out, style in OUTPUTS:
-        text = env.get_template(template).render(ops=ops, banner=banner(style, spec_name))
+        text = env.get_template(template).render(ops=ops, banner=banner(style, spec_name),
+                                                 out_structs=out_structs)
         files[out] = text.rstrip("\n") + "\n"
     return files
 

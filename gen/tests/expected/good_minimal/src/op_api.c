@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+_Static_assert(_Alignof(struct stat) <= 16, "a wrapper places struct stat 16-byte aligned after the request");
+
 static const char *const op_names[] = {
     [EVAIO_OP_NOP] = "nop",
     [EVAIO_OP_LSTAT] = "lstat",
