@@ -136,27 +136,29 @@ void evaio_ctx_set_max_parallel(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MAX_
 void evaio_ctx_set_max_idle(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MAX_IDLE, n); }
 void evaio_ctx_set_idle_timeout(evaio_ctx *ctx, double secs) { set_pool(ctx, IDLE_TIMEOUT, secs); }
 
-static unsigned read_counter(evaio_ctx *ctx, pthread_mutex_t *(*lock_of)(evaio_ctx *),
-                             unsigned (*get)(evaio_ctx *))
+/* Reads a counter guarded by one of the context's locks. */
+static unsigned locked_read(pthread_mutex_t *lock, const unsigned *counter)
 {
-    if (!(ctx = evaio__resolve(ctx)))
-        return 0;
-    pthread_mutex_t *lock = lock_of(ctx);
     pthread_mutex_lock(lock);
-    unsigned n = get(ctx);
+    unsigned n = *counter;
     pthread_mutex_unlock(lock);
     return n;
 }
 
-static pthread_mutex_t *pool_lock(evaio_ctx *ctx) { return &ctx->lock; }
-static pthread_mutex_t *result_lock(evaio_ctx *ctx) { return &ctx->res_lock; }
-static unsigned get_nready(evaio_ctx *ctx) { return ctx->reqq.count; }
-static unsigned get_nthreads(evaio_ctx *ctx) { return ctx->nthreads; }
-static unsigned get_npending(evaio_ctx *ctx) { return ctx->resq.count; }
+unsigned evaio_ctx_nready(evaio_ctx *ctx)
+{
+    return (ctx = evaio__resolve(ctx)) ? locked_read(&ctx->lock, &ctx->reqq.count) : 0;
+}
 
-unsigned evaio_ctx_nready(evaio_ctx *ctx) { return read_counter(ctx, pool_lock, get_nready); }
-unsigned evaio_ctx_nthreads(evaio_ctx *ctx) { return read_counter(ctx, pool_lock, get_nthreads); }
-unsigned evaio_ctx_npending(evaio_ctx *ctx) { return read_counter(ctx, result_lock, get_npending); }
+unsigned evaio_ctx_nthreads(evaio_ctx *ctx)
+{
+    return (ctx = evaio__resolve(ctx)) ? locked_read(&ctx->lock, &ctx->nthreads) : 0;
+}
+
+unsigned evaio_ctx_npending(evaio_ctx *ctx)
+{
+    return (ctx = evaio__resolve(ctx)) ? locked_read(&ctx->res_lock, &ctx->resq.count) : 0;
+}
 
 unsigned evaio_ctx_nreqs(evaio_ctx *ctx)
 {
