@@ -50,9 +50,9 @@ int evaio_req_pri(const evaio_req *req)
     return req->pri_;
 }
 
-/* Starts a request; `allocated` says a wrapper made it.  nreqs counts it
- * only once it is certain to run (or to fail through its callback), so a
- * refused start never makes evaio_ctx_wait wait for it. */
+/* Starts a request of either style.  nreqs counts it only once it is
+ * certain to run (or to fail through its callback), so a refused start never
+ * makes evaio_ctx_wait wait for it. */
 static int start(evaio_ctx *ctx, evaio_req *req)
 {
     if (!(ctx = evaio__resolve(ctx)))

@@ -84,12 +84,15 @@ EVAIO_API evaio_ctx *evaio_ctx_new(void);
 EVAIO_API int evaio_ctx_free(evaio_ctx *ctx);
 EVAIO_API evaio_ctx *evaio_default_ctx(void);
 
-/* Starting a caller-owned request set up by an evaio_OP_init function.
- * Fails with EBUSY if the request is already in flight, EAGAIN if no worker
- * thread could be started. */
+/* Starting a caller-owned request set up by an evaio_OP_init function.  It
+ * may be started again once its callback has begun, from that callback too.
+ * Fails with EBUSY if the request is already in flight, EINVAL for a
+ * request a wrapper made (the library frees it), EAGAIN if no worker thread
+ * could be started; the request is then left as it was. */
 EVAIO_API int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req);
 EVAIO_API int evaio_start(evaio_req *req);
-/* Sets a request's priority before it is started; clamped to -4..4. */
+/* Sets a request's priority before it is started; clamped to -4..4, and
+ * ignored while the request is in flight. */
 EVAIO_API void evaio_req_set_pri(evaio_req *req, int pri);
 EVAIO_API int evaio_req_pri(const evaio_req *req);
 /* Name of an operation ("stat"), or NULL for an unknown type. */
@@ -106,8 +109,9 @@ EVAIO_API int evaio_poll(void);
 /* A file descriptor that is readable exactly while results wait. */
 EVAIO_API int evaio_ctx_poll_fd(evaio_ctx *ctx);
 EVAIO_API int evaio_poll_fd(void);
-/* Blocks, polling, until no request is outstanding.  Returns 0, or the first
- * non-zero value a callback returned (requests may then remain). */
+/* Blocks, polling, until no request is outstanding (from inside a callback:
+ * none but the callbacks running).  Returns 0, the first non-zero value a
+ * callback returned (requests may then remain), or -1 if poll(2) failed. */
 EVAIO_API int evaio_ctx_wait(evaio_ctx *ctx);
 EVAIO_API int evaio_wait(void);
 
