@@ -235,8 +235,10 @@ static void check_walk(const char *root, const struct counts *want, const char *
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
-        SKIP("usage: treewalk_test PATH-TO-TREEWALK");
+    if (argc != 2) {
+        fprintf(stderr, "usage: treewalk_test PATH-TO-TREEWALK\n");
+        return 2;
+    }
     treewalk = argv[1];
 
     char root[4096], missing[4096], slashed[4096], sub[4096], link[4096], file[4096];
