@@ -59,10 +59,12 @@ def render(ops, spec_name):
     env.globals["types"] = evaio_spec.TYPES
     # Output structs a wrapper places after the request in its one allocation.
     out_structs = sorted({a.struct_type for op in ops for a in op.args if a.kind.auto == "struct"})
+    # System headers the calls name, once each, in a stable order.
+    headers = sorted({h for op in ops for h in op.headers})
     files = {}
     for template, out, style in OUTPUTS:
         text = env.get_template(template).render(ops=ops, banner=banner(style, spec_name),
-                                                 out_structs=out_structs)
+                                                 out_structs=out_structs, headers=headers)
         files[out] = text.rstrip("\n") + "\n"
     return files
 

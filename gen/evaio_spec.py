@@ -15,31 +15,62 @@ from dataclasses import dataclass, field
 class ArgType:
     ctype: str              # C type of the parameter and of its storage
     doc: str                # what the reference says about the type
-    copied: bool = False    # a wrapper copies it into the request (paths)
+    copied: str = ""        # a wrapper copies it into the request: "string" or "array" (size elements)
     nonnull: bool = False   # NULL is refused with EFAULT
-    sized: bool = False     # needs `size = "<length arg>"`
+    sized: str = ""         # needs `size = "<arg>"` naming an argument of this type ("length", "count")
     struct: bool = False    # needs `ctype = "struct x"`; ctype is a pointer to it
     auto: str = ""          # when NULL, the library supplies storage: "size" or "struct"
     output_only: bool = False  # filled in by the executor, never passed by the caller
+    resolved: bool = False  # a path resolved relative to the request's working directory
+    handed: bool = False    # an output the caller takes over (it outlives the callback)
 
 
 TYPES = {
     "fd": ArgType("int", "a file descriptor"),
-    "path": ArgType("const char *", "a path; wrappers copy it, caller-owned requests borrow it until the callback runs",
-                    copied=True, nonnull=True),
+    "path": ArgType("const char *", "a path, resolved relative to the request's working directory; wrappers copy it, "
+                    "caller-owned requests borrow it until the callback runs",
+                    copied="string", nonnull=True, resolved=True),
+    "string": ArgType("const char *", "a string (not a path: never resolved); wrappers copy it, caller-owned requests "
+                      "borrow it until the callback runs", copied="string", nonnull=True),
     "offset": ArgType("int64_t", "a file offset in bytes"),
     "length": ArgType("size_t", "a length in bytes"),
+    "count": ArgType("int", "a number of elements"),
     "flags": ArgType("int", "flag bits"),
     "mode": ArgType("mode_t", "permission bits"),
+    "int": ArgType("int", "an integer"),
+    "uint": ArgType("unsigned", "an unsigned integer"),
+    "ulong": ArgType("unsigned long", "an unsigned long integer"),
+    "intptr": ArgType("intptr_t", "an integer or a pointer cast to one"),
+    "uid": ArgType("uid_t", "a user id; (uid_t)-1 leaves it unchanged"),
+    "gid": ArgType("gid_t", "a group id; (gid_t)-1 leaves it unchanged"),
+    "dev": ArgType("dev_t", "a device number"),
+    "time": ArgType("struct timespec", "a time in seconds and nanoseconds; tv_nsec may be UTIME_NOW or UTIME_OMIT"),
     "seconds": ArgType("double", "a duration in seconds"),
     "function": ArgType("evaio_exec_fn", "a function run on a worker thread", nonnull=True),
-    "buffer_in": ArgType("const void *", "the caller's buffer, read until the callback runs", sized=True),
+    "address": ArgType("void *", "an address in this process's memory"),
+    "wd": ArgType("evaio_wd *", "a working-directory handle from wd_open", nonnull=True),
+    "dir": ArgType("evaio_dir *", "a directory stream from opendir", nonnull=True),
+    "buffer_in": ArgType("const void *", "the caller's buffer, read until the callback runs", sized="length"),
     "buffer_out": ArgType("void *", "the caller's buffer, or NULL for one the library allocates and frees after the callback",
-                          sized=True, auto="size"),
+                          sized="length", auto="size"),
+    "buffer_opt": ArgType("void *", "the caller's buffer, or NULL: the executor then allocates what it needs",
+                          sized="length"),
+    "iovec": ArgType("const struct iovec *", "the caller's buffers; wrappers copy the array (not the buffers), "
+                     "caller-owned requests borrow it until the callback runs", copied="array", sized="count"),
     "out_struct": ArgType("*", "the caller's struct, or NULL for one the library supplies until the callback returns",
                           struct=True, auto="struct"),
     "names": ArgType("char *", "NUL-separated names owned by the library until the callback returns",
                      output_only=True),
+    "text": ArgType("char *", "a NUL-terminated string owned by the library until the callback returns",
+                    output_only=True),
+    "bytes": ArgType("void *", "bytes: the caller's buffer, or library memory freed after the callback returns",
+                     output_only=True),
+    "array": ArgType("*", "an array of `result` elements owned by the library until the callback returns",
+                     output_only=True, struct=True),
+    "new_wd": ArgType("evaio_wd *", "a working-directory handle the caller now owns: release it with wd_close",
+                      output_only=True, handed=True),
+    "new_dir": ArgType("evaio_dir *", "a directory stream the caller now owns: release it with closedir",
+                       output_only=True, handed=True),
 }
 
 RESULTS = {
@@ -48,9 +79,12 @@ RESULTS = {
     "fd": "the new file descriptor, -1 on failure",
     "ssize": "the number of bytes transferred, -1 on failure",
     "count": "the number of entries, -1 on failure",
+    "offset": "the resulting file offset, -1 on failure",
+    "length": "the length of the string output, without its NUL, -1 on failure",
 }
 
-OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring"}
+OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring",
+           "errors", "notes", "headers", "eintr"}
 ARG_KEYS = {"name", "type", "size", "ctype"}
 # Names the runtime uses in the evaio_ / evaio_ctx_ / EVAIO_OP_ namespaces (see
 # runtime/include/evaio.h), and names the generated code uses for its own
@@ -63,11 +97,12 @@ RESERVED_OPS = {
     "set_max_idle", "set_idle_timeout",
     # evaio_NAME
     "ctx", "req", "cb", "hook", "exec_fn", "default_ctx", "req_set_pri", "req_pri", "req_size",
+    "req_set_wd", "req_wd", "wd", "wd_fd", "dir",
     "op_name",
     # enum evaio_op, union evaio_op_args, EVAIO_OP_COUNT
     "op", "count", "default",
 }
-RESERVED_ARGS = {"req", "ctx", "pri", "cb", "data", "a", "result", "size", "base", "errno"}
+RESERVED_ARGS = {"req", "ctx", "pri", "cb", "data", "a", "result", "size", "base", "errno", "wd", "dirfd"}
 # The generated code is C whose headers also compile as C++, and bindings may
 # expose op and argument names as attributes: none of them may be a keyword.
 C_KEYWORDS = {
@@ -124,7 +159,16 @@ class Op:
     exec: str
     when: str
     uring: str
+    errors: list = field(default_factory=list)   # "ENAME: when" lines for the reference
+    notes: str = ""                               # platform notes and emulations, for the reference
+    headers: list = field(default_factory=list)  # system headers the call needs
+    eintr: bool = True                            # a call failing with EINTR is repeated
     fields: list = field(default_factory=list)  # args + outputs
+
+    @property
+    def resolves(self):
+        """Whether the op has path arguments (and so an _at form)."""
+        return any(a.kind.resolved for a in self.args)
 
 
 def load(path, name=None):
@@ -218,6 +262,25 @@ def _validate_op(entry, index, where, errors):
         elif key in entry and "\n" in entry[key].strip():
             err(key, "must be one line")
 
+    errs = entry.get("errors", [])
+    if not isinstance(errs, list) or not all(isinstance(e, str) and re.match(r"^E[A-Z0-9]+: \S", e) for e in errs):
+        err("errors", 'must be an array of "ENAME: when it happens" strings')
+        errs = []
+    notes = entry.get("notes", "")
+    if not isinstance(notes, str):
+        err("notes", "must be a string")
+        notes = ""
+    headers = entry.get("headers", [])
+    if not isinstance(headers, list) or not all(isinstance(h, str) and re.match(r"^[A-Za-z0-9_/.]+\.h$", h)
+                                                 for h in headers):
+        err("headers", 'must be an array of header names like "sys/xattr.h"')
+        headers = []
+    eintr = entry.get("eintr", True)
+    if not isinstance(eintr, bool):
+        err("eintr", "must be true or false")
+    elif not eintr and call is None:
+        err("eintr", "only applies to a call (an executor handles EINTR itself)")
+
     args = _validate_args(entry.get("args"), "args", err, output=False)
     outputs = _validate_args(entry.get("outputs", []), "outputs", err, output=True)
     seen = set()
@@ -247,14 +310,19 @@ def _validate_op(entry, index, where, errors):
     for a in args:
         if a.kind.sized:
             target = arg_names.get(a.size)
-            if target is None or target.type != "length":
-                err(f"arg '{a.name}'", f"size: '{a.size}' is not a length argument of this op")
+            if target is None or target.type != a.kind.sized:
+                err(f"arg '{a.name}'", f"size: '{a.size}' is not a {a.kind.sized} argument of this op")
+    # Paths resolve relative to the request's working directory: a call must
+    # use the *at form with the generated `dirfd` local.
+    if isinstance(call, str) and any(a.kind.resolved for a in args) and not re.search(r"\bdirfd\b", call):
+        err("call", "an op with a path argument must resolve it with an *at call using `dirfd`")
 
     if len(errors) > before:
         return None
     return Op(name=name, id=op_id, summary=entry["summary"].strip(), doc=entry["doc"].strip(),
               args=args, outputs=outputs, result=result, call=(call or "").strip(), exec=exe or "",
-              when=entry.get("when", "").strip(), uring=entry.get("uring", "").strip(), fields=args + outputs)
+              when=entry.get("when", "").strip(), uring=entry.get("uring", "").strip(), errors=errs,
+              notes=notes.strip(), headers=headers, eintr=eintr is not False, fields=args + outputs)
 
 
 def _validate_args(items, key, err, output):
@@ -296,7 +364,7 @@ def _validate_args(items, key, err, output):
             ok = False
             size = ""
         elif kind.sized and not size:
-            err(alabel, f"type '{tname}' needs size = \"<length argument>\"")
+            err(alabel, f"type '{tname}' needs size = \"<{kind.sized} argument>\"")
             ok = False
         if size and not kind.sized:
             err(alabel, f"size: type '{tname}' takes no size")

@@ -15,7 +15,7 @@ int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a)
         errno = EINVAL;
         return -1;
     }
-    int fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = openat(evaio__dirfd(req), a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     DIR *dir = fdopendir(fd);

@@ -7,6 +7,8 @@
 #include "queue.h"
 #include "notify.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 
 /* Request states (req->state_, accessed atomically).  A request may be
@@ -64,6 +66,35 @@ struct evaio_ctx {
     unsigned max_poll_reqs;
     double max_poll_time;
 };
+
+/* The most elements of an array argument (iovec) a wrapper copies: more than
+ * the system accepts in one call, which then fails with EINVAL by itself. */
+#ifdef IOV_MAX
+#define EVAIO__MAX_COPIED_ELEMS IOV_MAX
+#else
+#define EVAIO__MAX_COPIED_ELEMS 1024
+#endif
+
+/* For calls that return an error number instead of setting errno
+ * (posix_fadvise, posix_fallocate): -1 with errno set, or 0. */
+static inline int evaio__err(int rc)
+{
+    if (rc == 0)
+        return 0;
+    errno = rc;
+    return -1;
+}
+
+struct evaio_wd {
+    int fd;        /* an O_PATH (or read-only) directory descriptor */
+    unsigned refs; /* the caller's, plus one per request in flight; atomic */
+};
+
+/* wd.c */
+evaio_wd *evaio__wd_new(int fd);            /* takes over fd; NULL (ENOMEM) closes it */
+void evaio__wd_retain(evaio_wd *wd);        /* NULL is allowed */
+void evaio__wd_release(evaio_wd *wd);       /* closes the fd with the last reference */
+int evaio__dirfd(const evaio_req *req);     /* the wd's fd, or AT_FDCWD */
 
 /* ctx.c */
 evaio_ctx *evaio__resolve(evaio_ctx *ctx); /* NULL -> default context (may fail: NULL) */

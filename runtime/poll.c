@@ -8,6 +8,8 @@
 
 void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
 {
+    /* Done with its working directory; dropped before the callback can restart it. */
+    evaio__wd_release(req->wd_);
     pthread_mutex_lock(&ctx->res_lock);
     __atomic_store_n(&req->state_, EVAIO__DONE, __ATOMIC_RELAXED);
     evaio__queue_push(&ctx->resq, req);

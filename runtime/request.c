@@ -18,6 +18,7 @@ void evaio__req_init(evaio_req *req, int type, evaio_cb cb, void *data)
     req->next_ = NULL;
     req->ctx_ = NULL;
     req->owned_ = NULL;
+    req->wd_ = NULL;
 }
 
 evaio_req *evaio__req_alloc(size_t size)
@@ -68,6 +69,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     req->errorno = 0;
     req->owned_ = NULL;
     req->pri_ = clamp_pri(req->pri_); /* the queues index by it */
+    evaio__wd_retain(req->wd_);       /* released when the result is pushed */
 
     /* Bad arguments fail through the callback, without reaching a worker. */
     int err = evaio__op_prepare(req);
@@ -86,6 +88,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         int saved = errno;
         evaio__queue_remove(&ctx->reqq, req);
         pthread_mutex_unlock(&ctx->lock);
+        evaio__wd_release(req->wd_);
         __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
         errno = saved == EAGAIN || saved == ENOMEM ? saved : EAGAIN;
         return -1;

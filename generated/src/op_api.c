@@ -26,6 +26,8 @@ static const char *const op_names[] = {
     [EVAIO_OP_RMDIR] = "rmdir",
     [EVAIO_OP_RENAME] = "rename",
     [EVAIO_OP_READDIR] = "readdir",
+    [EVAIO_OP_WD_OPEN] = "wd_open",
+    [EVAIO_OP_WD_CLOSE] = "wd_close",
 };
 
 const char *evaio_op_name(int type)
@@ -117,6 +119,19 @@ int evaio__op_prepare(evaio_req *req)
             return EFAULT;
         return 0;
     }
+    case EVAIO_OP_WD_OPEN: {
+        struct evaio_wd_open_args *a = &req->args.wd_open;
+        a->handle = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_WD_CLOSE: {
+        struct evaio_wd_close_args *a = &req->args.wd_close;
+        if (!a->handle)
+            return EFAULT;
+        return 0;
+    }
     default:
         return 0;
     }
@@ -131,7 +146,7 @@ void evaio_nop_init(evaio_req *req, evaio_cb cb, void *data)
 
 evaio_req *evaio_ctx_nop(evaio_ctx *ctx, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -155,7 +170,7 @@ void evaio_busy_init(evaio_req *req, double seconds, evaio_cb cb, void *data)
 
 evaio_req *evaio_ctx_busy(evaio_ctx *ctx, double seconds, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -183,7 +198,7 @@ evaio_req *evaio_ctx_custom(evaio_ctx *ctx, evaio_exec_fn fn, int pri, evaio_cb 
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -205,13 +220,13 @@ void evaio_open_init(evaio_req *req, const char *path, int flags, mode_t mode, e
     req->args.open = (struct evaio_open_args){ .path = path, .flags = flags, .mode = mode };
 }
 
-evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -221,7 +236,18 @@ evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mo
     char *base = (char *)req;
     path = memcpy(base + path_at, path, path_len);
     evaio_open_init(req, path, flags, mode, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_open_at(ctx, NULL, path, flags, mode, pri, cb, data);
+}
+
+evaio_req *evaio_open_at(evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_open_at(NULL, wd, path, flags, mode, pri, cb, data);
 }
 
 evaio_req *evaio_open(const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
@@ -239,7 +265,7 @@ void evaio_close_init(evaio_req *req, int fd, evaio_cb cb, void *data)
 
 evaio_req *evaio_ctx_close(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -263,7 +289,7 @@ void evaio_read_init(evaio_req *req, int fd, int64_t offset, size_t length, void
 
 evaio_req *evaio_ctx_read(evaio_ctx *ctx, int fd, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -287,7 +313,7 @@ void evaio_write_init(evaio_req *req, int fd, int64_t offset, size_t length, con
 
 evaio_req *evaio_ctx_write(evaio_ctx *ctx, int fd, int64_t offset, size_t length, const void *buf, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -311,7 +337,7 @@ void evaio_fstat_init(evaio_req *req, int fd, struct stat *buf, evaio_cb cb, voi
 
 evaio_req *evaio_ctx_fstat(evaio_ctx *ctx, int fd, struct stat *buf, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t buf_at = size;
     if (!buf)
@@ -339,13 +365,13 @@ void evaio_stat_init(evaio_req *req, const char *path, struct stat *buf, evaio_c
     req->args.stat = (struct evaio_stat_args){ .path = path, .buf = buf };
 }
 
-evaio_req *evaio_ctx_stat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_stat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t buf_at = size;
     if (!buf)
@@ -360,7 +386,18 @@ evaio_req *evaio_ctx_stat(evaio_ctx *ctx, const char *path, struct stat *buf, in
         buf = (struct stat *)(base + buf_at);
     path = memcpy(base + path_at, path, path_len);
     evaio_stat_init(req, path, buf, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_stat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_stat_at(ctx, NULL, path, buf, pri, cb, data);
+}
+
+evaio_req *evaio_stat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_stat_at(NULL, wd, path, buf, pri, cb, data);
 }
 
 evaio_req *evaio_stat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
@@ -376,13 +413,13 @@ void evaio_lstat_init(evaio_req *req, const char *path, struct stat *buf, evaio_
     req->args.lstat = (struct evaio_lstat_args){ .path = path, .buf = buf };
 }
 
-evaio_req *evaio_ctx_lstat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_lstat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t buf_at = size;
     if (!buf)
@@ -397,7 +434,18 @@ evaio_req *evaio_ctx_lstat(evaio_ctx *ctx, const char *path, struct stat *buf, i
         buf = (struct stat *)(base + buf_at);
     path = memcpy(base + path_at, path, path_len);
     evaio_lstat_init(req, path, buf, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_lstat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lstat_at(ctx, NULL, path, buf, pri, cb, data);
+}
+
+evaio_req *evaio_lstat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lstat_at(NULL, wd, path, buf, pri, cb, data);
 }
 
 evaio_req *evaio_lstat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
@@ -415,7 +463,7 @@ void evaio_fsync_init(evaio_req *req, int fd, evaio_cb cb, void *data)
 
 evaio_req *evaio_ctx_fsync(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -437,13 +485,13 @@ void evaio_unlink_init(evaio_req *req, const char *path, evaio_cb cb, void *data
     req->args.unlink = (struct evaio_unlink_args){ .path = path };
 }
 
-evaio_req *evaio_ctx_unlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_unlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -453,7 +501,18 @@ evaio_req *evaio_ctx_unlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb 
     char *base = (char *)req;
     path = memcpy(base + path_at, path, path_len);
     evaio_unlink_init(req, path, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_unlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_unlink_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_unlink_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_unlink_at(NULL, wd, path, pri, cb, data);
 }
 
 evaio_req *evaio_unlink(const char *path, int pri, evaio_cb cb, void *data)
@@ -469,13 +528,13 @@ void evaio_mkdir_init(evaio_req *req, const char *path, mode_t mode, evaio_cb cb
     req->args.mkdir = (struct evaio_mkdir_args){ .path = path, .mode = mode };
 }
 
-evaio_req *evaio_ctx_mkdir(evaio_ctx *ctx, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_mkdir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -485,7 +544,18 @@ evaio_req *evaio_ctx_mkdir(evaio_ctx *ctx, const char *path, mode_t mode, int pr
     char *base = (char *)req;
     path = memcpy(base + path_at, path, path_len);
     evaio_mkdir_init(req, path, mode, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_mkdir(evaio_ctx *ctx, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkdir_at(ctx, NULL, path, mode, pri, cb, data);
+}
+
+evaio_req *evaio_mkdir_at(evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkdir_at(NULL, wd, path, mode, pri, cb, data);
 }
 
 evaio_req *evaio_mkdir(const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
@@ -501,13 +571,13 @@ void evaio_rmdir_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
     req->args.rmdir = (struct evaio_rmdir_args){ .path = path };
 }
 
-evaio_req *evaio_ctx_rmdir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_rmdir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -517,7 +587,18 @@ evaio_req *evaio_ctx_rmdir(evaio_ctx *ctx, const char *path, int pri, evaio_cb c
     char *base = (char *)req;
     path = memcpy(base + path_at, path, path_len);
     evaio_rmdir_init(req, path, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_rmdir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmdir_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_rmdir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmdir_at(NULL, wd, path, pri, cb, data);
 }
 
 evaio_req *evaio_rmdir(const char *path, int pri, evaio_cb cb, void *data)
@@ -533,13 +614,13 @@ void evaio_rename_init(evaio_req *req, const char *path, const char *new_path, e
     req->args.rename = (struct evaio_rename_args){ .path = path, .new_path = new_path };
 }
 
-evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_rename_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
 {
     if (!path || !new_path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -552,7 +633,18 @@ evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_pa
     path = memcpy(base + path_at, path, path_len);
     new_path = memcpy(base + new_path_at, new_path, new_path_len);
     evaio_rename_init(req, path, new_path, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rename_at(ctx, NULL, path, new_path, pri, cb, data);
+}
+
+evaio_req *evaio_rename_at(evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rename_at(NULL, wd, path, new_path, pri, cb, data);
 }
 
 evaio_req *evaio_rename(const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
@@ -568,13 +660,13 @@ void evaio_readdir_init(evaio_req *req, const char *path, int flags, evaio_cb cb
     req->args.readdir = (struct evaio_readdir_args){ .path = path, .flags = flags };
 }
 
-evaio_req *evaio_ctx_readdir(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_readdir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -584,10 +676,92 @@ evaio_req *evaio_ctx_readdir(evaio_ctx *ctx, const char *path, int flags, int pr
     char *base = (char *)req;
     path = memcpy(base + path_at, path, path_len);
     evaio_readdir_init(req, path, flags, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_readdir(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readdir_at(ctx, NULL, path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_readdir_at(evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readdir_at(NULL, wd, path, flags, pri, cb, data);
 }
 
 evaio_req *evaio_readdir(const char *path, int flags, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_readdir(NULL, path, flags, pri, cb, data);
+}
+
+/* wd_open */
+
+void evaio_wd_open_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_WD_OPEN, cb, data);
+    req->args.wd_open = (struct evaio_wd_open_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_wd_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_wd_open_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_wd_open(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_open_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_wd_open_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_open_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_wd_open(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_open(NULL, path, pri, cb, data);
+}
+
+/* wd_close */
+
+void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_WD_CLOSE, cb, data);
+    req->args.wd_close = (struct evaio_wd_close_args){ .handle = handle };
+}
+
+evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data)
+{
+    if (!handle) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_wd_close_init(req, handle, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_close(NULL, handle, pri, cb, data);
 }

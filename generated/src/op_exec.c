@@ -17,7 +17,9 @@ void evaio__execute(evaio_req *req)
 
     switch (req->type) {
     case EVAIO_OP_NOP: {
-        result = 0;
+        do
+            result = 0;
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_BUSY: {
@@ -28,21 +30,24 @@ void evaio__execute(evaio_req *req)
     case EVAIO_OP_CUSTOM: {
         struct evaio_custom_args *a = &req->args.custom;
         evaio_exec_fn fn = a->fn;
-        result = fn(req);
+        result = fn(req); /* never repeated on EINTR */
         break;
     }
     case EVAIO_OP_OPEN: {
         struct evaio_open_args *a = &req->args.open;
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         int flags = a->flags;
         mode_t mode = a->mode;
-        result = open(path, flags | O_CLOEXEC, mode);
+        do
+            result = openat(dirfd, path, flags | O_CLOEXEC, mode);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_CLOSE: {
         struct evaio_close_args *a = &req->args.close;
         int fd = a->fd;
-        result = close(fd);
+        result = close(fd); /* never repeated on EINTR */
         break;
     }
     case EVAIO_OP_READ: {
@@ -59,7 +64,9 @@ void evaio__execute(evaio_req *req)
         int64_t offset = a->offset;
         size_t length = a->length;
         void *buf = a->buf;
-        result = offset == -1 ? read(fd, buf, length) : pread(fd, buf, length, (off_t)offset);
+        do
+            result = offset == -1 ? read(fd, buf, length) : pread(fd, buf, length, (off_t)offset);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_WRITE: {
@@ -68,7 +75,9 @@ void evaio__execute(evaio_req *req)
         int64_t offset = a->offset;
         size_t length = a->length;
         const void *buf = a->buf;
-        result = offset == -1 ? write(fd, buf, length) : pwrite(fd, buf, length, (off_t)offset);
+        do
+            result = offset == -1 ? write(fd, buf, length) : pwrite(fd, buf, length, (off_t)offset);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_FSTAT: {
@@ -83,7 +92,9 @@ void evaio__execute(evaio_req *req)
         }
         int fd = a->fd;
         struct stat *buf = a->buf;
-        result = fstat(fd, buf);
+        do
+            result = fstat(fd, buf);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_STAT: {
@@ -96,9 +107,12 @@ void evaio__execute(evaio_req *req)
             }
             req->flags_ |= EVAIO__RF_AUTO_OUT;
         }
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         struct stat *buf = a->buf;
-        result = stat(path, buf);
+        do
+            result = fstatat(dirfd, path, buf, 0);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_LSTAT: {
@@ -111,46 +125,73 @@ void evaio__execute(evaio_req *req)
             }
             req->flags_ |= EVAIO__RF_AUTO_OUT;
         }
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         struct stat *buf = a->buf;
-        result = lstat(path, buf);
+        do
+            result = fstatat(dirfd, path, buf, AT_SYMLINK_NOFOLLOW);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_FSYNC: {
         struct evaio_fsync_args *a = &req->args.fsync;
         int fd = a->fd;
-        result = fsync(fd);
+        do
+            result = fsync(fd);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_UNLINK: {
         struct evaio_unlink_args *a = &req->args.unlink;
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
-        result = unlink(path);
+        do
+            result = unlinkat(dirfd, path, 0);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_MKDIR: {
         struct evaio_mkdir_args *a = &req->args.mkdir;
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         mode_t mode = a->mode;
-        result = mkdir(path, mode);
+        do
+            result = mkdirat(dirfd, path, mode);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_RMDIR: {
         struct evaio_rmdir_args *a = &req->args.rmdir;
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
-        result = rmdir(path);
+        do
+            result = unlinkat(dirfd, path, AT_REMOVEDIR);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_RENAME: {
         struct evaio_rename_args *a = &req->args.rename;
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         const char *new_path = a->new_path;
-        result = rename(path, new_path);
+        do
+            result = renameat(dirfd, path, dirfd, new_path);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_READDIR: {
         struct evaio_readdir_args *a = &req->args.readdir;
         result = evaio__exec_readdir(req, a);
+        break;
+    }
+    case EVAIO_OP_WD_OPEN: {
+        struct evaio_wd_open_args *a = &req->args.wd_open;
+        result = evaio__exec_wd_open(req, a);
+        break;
+    }
+    case EVAIO_OP_WD_CLOSE: {
+        struct evaio_wd_close_args *a = &req->args.wd_close;
+        result = evaio__exec_wd_close(req, a);
         break;
     }
     default:

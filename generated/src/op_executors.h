@@ -9,5 +9,7 @@
 
 int64_t evaio__exec_busy(evaio_req *req, struct evaio_busy_args *a);
 int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a);
+int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
+int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
 
 #endif

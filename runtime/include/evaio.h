@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* The one export macro: the library is built with hidden visibility. */
 #if defined(EVAIO_BUILDING)
@@ -39,6 +40,13 @@ extern "C" {
 
 typedef struct evaio_ctx evaio_ctx;
 typedef struct evaio_req evaio_req;
+/* A working directory: an open directory that path operations resolve
+ * relative paths against (see evaio_OP_at, evaio_req_set_wd).  Made by
+ * evaio_wd_open, released by evaio_wd_close; requests in flight keep it open. */
+typedef struct evaio_wd evaio_wd;
+/* A directory stream for reading a directory in batches (opendir,
+ * readdir_batch, closedir). */
+typedef struct evaio_dir evaio_dir;
 
 /* A completion callback.  A non-zero return stops the current poll call,
  * which returns that value. */
@@ -72,6 +80,7 @@ struct evaio_req {
     evaio_req *next_; /* intrusive queue link */
     evaio_ctx *ctx_;
     void *owned_;     /* library-allocated output freed after the callback */
+    evaio_wd *wd_;    /* working directory for relative paths; NULL: the cwd */
 
     /* Arguments and outputs, one named struct per operation:
      * req->args.stat.buf, req->args.readdir.names, ... */
@@ -95,6 +104,16 @@ EVAIO_API int evaio_start(evaio_req *req);
  * ignored while the request is in flight. */
 EVAIO_API void evaio_req_set_pri(evaio_req *req, int pri);
 EVAIO_API int evaio_req_pri(const evaio_req *req);
+/* Resolves the request's relative paths against `wd` (NULL: the current
+ * directory) from its next start; call it after evaio_OP_init, which resets
+ * it.  Ignored while the request is in flight.  The request keeps the
+ * directory open from its start until it completes. */
+EVAIO_API void evaio_req_set_wd(evaio_req *req, evaio_wd *wd);
+EVAIO_API evaio_wd *evaio_req_wd(const evaio_req *req);
+/* The directory descriptor a working directory holds (O_PATH where the
+ * system has it), for use with *at calls of one's own.  Valid until the
+ * handle is closed; do not close it. */
+EVAIO_API int evaio_wd_fd(const evaio_wd *wd);
 /* Name of an operation ("stat"), or NULL for an unknown type. */
 EVAIO_API const char *evaio_op_name(int type);
 /* sizeof(evaio_req), for bindings that allocate requests themselves. */

@@ -6,6 +6,11 @@
  *   evaio_OP(args..., pri, cb, data)           library-allocated request on the default context
  *   evaio_ctx_OP(ctx, args..., pri, cb, data)  the same on a given context (NULL: default)
  *   evaio_OP_init(req, args..., cb, data)      sets up a caller-owned request for evaio_start
+ * and, for operations with path arguments, the forms that resolve every path
+ * relative to a working directory (NULL: the process's current directory):
+ *   evaio_OP_at(wd, args..., pri, cb, data)
+ *   evaio_ctx_OP_at(ctx, wd, args..., pri, cb, data)
+ * (a caller-owned request takes one with evaio_req_set_wd after its init).
  * The wrappers return the request (valid until its callback returns) or NULL with errno
  * set; the request is freed after its callback returns. */
 #ifndef EVAIO_OP_API_H
@@ -29,6 +34,8 @@ EVAIO_API void evaio_custom_init(evaio_req *req, evaio_exec_fn fn, evaio_cb cb, 
 /* open: Opens a file and reports the new descriptor. */
 EVAIO_API evaio_req *evaio_open(const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_open_at(evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_open_init(evaio_req *req, const char *path, int flags, mode_t mode, evaio_cb cb, void *data);
 
 /* close: Closes a file descriptor. */
@@ -54,11 +61,15 @@ EVAIO_API void evaio_fstat_init(evaio_req *req, int fd, struct stat *buf, evaio_
 /* stat: Reports the status of a file, following symlinks. */
 EVAIO_API evaio_req *evaio_stat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_stat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_stat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_stat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_stat_init(evaio_req *req, const char *path, struct stat *buf, evaio_cb cb, void *data);
 
 /* lstat: Reports the status of a file without following a final symlink. */
 EVAIO_API evaio_req *evaio_lstat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_lstat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_lstat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lstat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_lstat_init(evaio_req *req, const char *path, struct stat *buf, evaio_cb cb, void *data);
 
 /* fsync: Flushes a file's data and metadata to storage. */
@@ -69,26 +80,48 @@ EVAIO_API void evaio_fsync_init(evaio_req *req, int fd, evaio_cb cb, void *data)
 /* unlink: Removes a name from the filesystem. */
 EVAIO_API evaio_req *evaio_unlink(const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_unlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_unlink_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_unlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_unlink_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
 
 /* mkdir: Creates a directory. */
 EVAIO_API evaio_req *evaio_mkdir(const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_mkdir(evaio_ctx *ctx, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_mkdir_at(evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mkdir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_mkdir_init(evaio_req *req, const char *path, mode_t mode, evaio_cb cb, void *data);
 
 /* rmdir: Removes an empty directory. */
 EVAIO_API evaio_req *evaio_rmdir(const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_rmdir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_rmdir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rmdir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_rmdir_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
 
 /* rename: Renames a file or directory. */
 EVAIO_API evaio_req *evaio_rename(const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_rename_at(evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rename_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_rename_init(evaio_req *req, const char *path, const char *new_path, evaio_cb cb, void *data);
 
 /* readdir: Lists the names in a directory, without . and .. */
 EVAIO_API evaio_req *evaio_readdir(const char *path, int flags, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_readdir(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_readdir_at(evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readdir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_readdir_init(evaio_req *req, const char *path, int flags, evaio_cb cb, void *data);
+
+/* wd_open: Opens a working directory handle. */
+EVAIO_API evaio_req *evaio_wd_open(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_wd_open(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_wd_open_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_wd_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_wd_open_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* wd_close: Releases a working directory handle. */
+EVAIO_API evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data);
 
 #endif

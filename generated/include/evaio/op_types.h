@@ -22,9 +22,32 @@ enum evaio_op {
     EVAIO_OP_RMDIR = 14,
     EVAIO_OP_RENAME = 15,
     EVAIO_OP_READDIR = 16,
+    EVAIO_OP_WD_OPEN = 17,
+    EVAIO_OP_WD_CLOSE = 18,
 };
 
-#define EVAIO_OP_COUNT 16
+#define EVAIO_OP_COUNT 18
+
+/* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
+ * and the operation fails with ENOSYS (its API exists everywhere). */
+#define EVAIO_HAVE_NOP 1
+#define EVAIO_HAVE_BUSY 1
+#define EVAIO_HAVE_CUSTOM 1
+#define EVAIO_HAVE_OPEN 1
+#define EVAIO_HAVE_CLOSE 1
+#define EVAIO_HAVE_READ 1
+#define EVAIO_HAVE_WRITE 1
+#define EVAIO_HAVE_FSTAT 1
+#define EVAIO_HAVE_STAT 1
+#define EVAIO_HAVE_LSTAT 1
+#define EVAIO_HAVE_FSYNC 1
+#define EVAIO_HAVE_UNLINK 1
+#define EVAIO_HAVE_MKDIR 1
+#define EVAIO_HAVE_RMDIR 1
+#define EVAIO_HAVE_RENAME 1
+#define EVAIO_HAVE_READDIR 1
+#define EVAIO_HAVE_WD_OPEN 1
+#define EVAIO_HAVE_WD_CLOSE 1
 
 /* nop: Does nothing on a worker thread. */
 struct evaio_nop_args {
@@ -121,6 +144,17 @@ struct evaio_readdir_args {
     char *names;
 };
 
+/* wd_open: Opens a working directory handle. */
+struct evaio_wd_open_args {
+    const char *path;
+    evaio_wd *handle;
+};
+
+/* wd_close: Releases a working directory handle. */
+struct evaio_wd_close_args {
+    evaio_wd *handle;
+};
+
 union evaio_op_args {
     struct evaio_nop_args nop;
     struct evaio_busy_args busy;
@@ -138,6 +172,8 @@ union evaio_op_args {
     struct evaio_rmdir_args rmdir;
     struct evaio_rename_args rename;
     struct evaio_readdir_args readdir;
+    struct evaio_wd_open_args wd_open;
+    struct evaio_wd_close_args wd_close;
 };
 
 #endif

@@ -1,0 +1,62 @@
+/* Working directories: a reference-counted directory descriptor that
+ * requests resolve relative paths against.  The caller holds one reference
+ * (dropped by wd_close) and each request in flight holds one, so closing a
+ * handle never pulls the directory from under a running request. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+evaio_wd *evaio__wd_new(int fd)
+{
+    evaio_wd *wd = malloc(sizeof *wd);
+    if (!wd) {
+        close(fd);
+        errno = ENOMEM;
+        return NULL;
+    }
+    wd->fd = fd;
+    wd->refs = 1;
+    return wd;
+}
+
+void evaio__wd_retain(evaio_wd *wd)
+{
+    if (wd)
+        __atomic_fetch_add(&wd->refs, 1, __ATOMIC_RELAXED);
+}
+
+void evaio__wd_release(evaio_wd *wd)
+{
+    if (wd && __atomic_sub_fetch(&wd->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        close(wd->fd);
+        free(wd);
+    }
+}
+
+int evaio__dirfd(const evaio_req *req)
+{
+    return req->wd_ ? req->wd_->fd : AT_FDCWD;
+}
+
+void evaio_req_set_wd(evaio_req *req, evaio_wd *wd)
+{
+    /* Ignored in flight: the request holds a reference to the wd it started with. */
+    if (__atomic_load_n(&req->state_, __ATOMIC_ACQUIRE) == EVAIO__IDLE)
+        req->wd_ = wd;
+}
+
+evaio_wd *evaio_req_wd(const evaio_req *req)
+{
+    return req->wd_;
+}
+
+int evaio_wd_fd(const evaio_wd *wd)
+{
+    if (!wd) {
+        errno = EFAULT;
+        return -1;
+    }
+    return wd->fd;
+}
