@@ -63,6 +63,11 @@ typedef int64_t (*evaio_exec_fn)(evaio_req *req);
  * ev_async_send, ...) and must not call into evaio. */
 typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
 
+/* Constants and structs of particular operations (flags, entry records);
+ * each block names its operations. */
+
+/* (end of operation constants) */
+
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */
 
 struct evaio_req {
