@@ -95,6 +95,11 @@ evaio_wd *evaio__wd_new(int fd);            /* takes over fd; NULL (ENOMEM) clos
 void evaio__wd_retain(evaio_wd *wd);        /* NULL is allowed */
 void evaio__wd_release(evaio_wd *wd);       /* closes the fd with the last reference */
 int evaio__dirfd(const evaio_req *req);     /* the wd's fd, or AT_FDCWD */
+/* For calls that have no *at form (statvfs, truncate, getxattr, ...): `path`
+ * itself when it is absolute or dirfd is AT_FDCWD, else the same file named
+ * through /proc/self/fd/DIRFD/PATH in buf (Linux).  NULL with errno set
+ * (ENAMETOOLONG, or ENOSYS where there is no /proc/self/fd). */
+const char *evaio__at_path(int dirfd, const char *path, char *buf, size_t size);
 
 /* ctx.c */
 evaio_ctx *evaio__resolve(evaio_ctx *ctx); /* NULL -> default context (may fail: NULL) */

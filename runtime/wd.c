@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -38,6 +39,27 @@ void evaio__wd_release(evaio_wd *wd)
 int evaio__dirfd(const evaio_req *req)
 {
     return req->wd_ ? req->wd_->fd : AT_FDCWD;
+}
+
+const char *evaio__at_path(int dirfd, const char *path, char *buf, size_t size)
+{
+    if (dirfd == AT_FDCWD || path[0] == '/')
+        return path;
+#ifdef __linux__
+    /* The kernel resolves /proc/self/fd/N as the directory itself, then the
+     * rest relative to it: the same lookup as an *at call. */
+    int n = snprintf(buf, size, "/proc/self/fd/%d/%s", dirfd, path);
+    if (n < 0 || (size_t)n >= size) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    return buf;
+#else
+    (void)buf;
+    (void)size;
+    errno = ENOSYS;
+    return NULL;
+#endif
 }
 
 void evaio_req_set_wd(evaio_req *req, evaio_wd *wd)
