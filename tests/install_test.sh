@@ -87,6 +87,27 @@ done
     fail "libevaio.so is not a symlink to libevaio.so.$major"
 (cd "$prefix" && find . -type f -o -type l | sort)
 
+step "man pages"
+mandir=$prefix/share/man
+for page in evaio evaio_readdir evaio_read evaio_wd_open evaio_readdir_init evaio_ctx_stat_at; do
+    [ -f "$mandir/man3/$page.3" ] || fail "missing $mandir/man3/$page.3"
+done
+if have man; then
+    # What `man 3 evaio_readdir` shows once the prefix is on MANPATH; an alias
+    # name shows the same page.
+    for page in evaio_readdir evaio_readdir_init; do
+        MANPATH=$mandir MANWIDTH=100 man 3 "$page" 2>"$tmp/man.err" > "$tmp/man.out" ||
+            fail "man 3 $page failed: $(cat "$tmp/man.err")"
+        grep -q "evaio_readdir_init(evaio_req \*req" "$tmp/man.out" ||
+            fail "man 3 $page does not show evaio_readdir's synopsis"
+    done
+    echo "man 3 evaio_readdir: ok"
+elif [ "$EVAIO_TEST_NO_SKIP" = 1 ]; then
+    fail "man is not installed, so man 3 evaio_readdir cannot be checked"
+else
+    echo "man not installed: only the files were checked"
+fi
+
 step "soname and exported symbols"
 got=$(soname "$libdir/libevaio.so")
 [ "$got" = "libevaio.so.$major" ] || fail "soname is '$got', want libevaio.so.$major"
