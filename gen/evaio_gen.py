@@ -118,7 +118,15 @@ def render(ops, spec_name):
     env.globals["errors"] = errors
     env.filters["roff"] = roff
     # Output structs a wrapper places after the request in its one allocation.
-    out_structs = sorted({a.struct_type for op in ops for a in op.args if a.kind.auto == "struct"})
+    # Each with the condition under which some op uses it ("" for always), so
+    # a platform's own struct (struct statx) is only named where it exists.
+    conds = {}
+    for op in ops:
+        for a in op.args:
+            if a.kind.auto == "struct":
+                conds.setdefault(a.struct_type, set()).add(op.when)
+    out_structs = [(t, "" if "" in c else " || ".join(f"({w})" for w in sorted(c)))
+                   for t, c in sorted(conds.items())]
     # System headers the calls name, once each, in a stable order.
     headers = sorted({h for op in ops for h in op.headers})
     files = {}
