@@ -99,6 +99,8 @@ RESERVED_OPS = {
     # evaio_NAME
     "ctx", "req", "cb", "hook", "exec_fn", "default_ctx", "req_set_pri", "req_pri", "req_size",
     "req_set_wd", "req_wd", "wd", "wd_fd", "dir",
+    "cancel", "req_cancelled", "grp", "grp_init", "grp_add", "grp_feed", "grp_limit", "grp_outstanding",
+    "group",
     "op_name",
     # enum evaio_op, union evaio_op_args, EVAIO_OP_COUNT
     "op", "count", "default",

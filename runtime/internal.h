@@ -16,9 +16,17 @@
  * callback may restart its own caller-owned request. */
 enum {
     EVAIO__IDLE = 0,
-    EVAIO__QUEUED,  /* in the request queue */
-    EVAIO__RUNNING, /* on a worker */
-    EVAIO__DONE,    /* in the result queue */
+    EVAIO__STARTING,   /* being started: not yet queued */
+    EVAIO__QUEUED,     /* in the request queue (only changed under ctx->lock) */
+    EVAIO__RUNNING,    /* on a worker */
+    EVAIO__DONE,       /* in the result queue */
+    EVAIO__GROUP_WAIT, /* a group poll reached, waiting for its members */
+};
+
+/* Group flags (req->grp_state_.flags); touched only on the polling thread. */
+enum {
+    EVAIO__GF_REACHED = 1 << 0, /* poll has reached the group once */
+    EVAIO__GF_FEEDING = 1 << 1, /* the feeder is running: no re-entry */
 };
 
 /* Request flags (req->flags_). */
@@ -110,6 +118,12 @@ void evaio__req_init(evaio_req *req, int type, evaio_cb cb, void *data);
 evaio_req *evaio__req_alloc(size_t size);
 evaio_req *evaio__submit_allocated(evaio_ctx *ctx, evaio_req *req, int pri);
 void *evaio__own(evaio_req *req, size_t size);
+
+/* group.c: on the polling thread */
+int evaio__grp_reached(evaio_req *grp); /* 1: park it, its members are outstanding */
+void evaio__grp_member_done(evaio_req *grp);
+void evaio__grp_detach(evaio_req *req); /* leaves its group's member list, before its callback */
+int evaio__grp_cancel(evaio_req *grp);
 
 /* pool.c: called with ctx->lock held after queueing work; -1 (errno) if the
  * work can never run because no worker exists and none could be started. */

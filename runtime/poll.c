@@ -40,10 +40,15 @@ static evaio_req *take_result(evaio_ctx *ctx)
  * the library does not touch a caller-owned request after its callback. */
 static int finish(evaio_ctx *ctx, evaio_req *req)
 {
+    if (req->type == EVAIO_OP_GROUP && evaio__grp_reached(req))
+        return 0; /* parked until its members are done */
     void *owned = req->owned_;
     int allocated = req->flags_ & EVAIO__RF_ALLOCATED;
     evaio_cb cb = req->cb; /* read before IDLE: then the request is the caller's */
+    evaio_req *grp = req->grp_;
     req->owned_ = NULL;
+    if (grp)
+        evaio__grp_detach(req); /* a restart from the callback is no member */
     __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
 
     ctx->ncallbacks++;
@@ -53,6 +58,8 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     free(owned);
     if (allocated)
         free(req);
+    if (grp)
+        evaio__grp_member_done(grp); /* outstanding until its callback has run */
     __atomic_fetch_sub(&ctx->nreqs, 1, __ATOMIC_RELEASE);
     return r;
 }

@@ -1,4 +1,5 @@
-/* Priority queue of requests: one intrusive FIFO per level. */
+/* Priority queue of requests: one intrusive FIFO per level, doubly linked
+ * so that cancelling a queued request is O(1). */
 #include "queue.h"
 
 void evaio__queue_push(struct evaio_queue *q, evaio_req *req)
@@ -6,6 +7,7 @@ void evaio__queue_push(struct evaio_queue *q, evaio_req *req)
     unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
 
     req->next_ = NULL;
+    req->prev_ = q->tail[level];
     if (q->tail[level])
         q->tail[level]->next_ = req;
     else
@@ -23,29 +25,31 @@ evaio_req *evaio__queue_pop(struct evaio_queue *q)
     evaio_req *req = q->head[level];
 
     q->head[level] = req->next_;
+    if (q->head[level])
+        q->head[level]->prev_ = NULL;
     if (!q->head[level]) {
         q->tail[level] = NULL;
         q->nonempty &= ~(1u << level);
     }
     q->count--;
-    req->next_ = NULL;
+    req->next_ = req->prev_ = NULL;
     return req;
 }
 
 void evaio__queue_remove(struct evaio_queue *q, evaio_req *req)
 {
     unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
-    evaio_req **link = &q->head[level], *prev = NULL;
 
-    while (*link != req) {
-        prev = *link;
-        link = &prev->next_;
-    }
-    *link = req->next_;
-    if (q->tail[level] == req)
-        q->tail[level] = prev;
+    if (req->prev_)
+        req->prev_->next_ = req->next_;
+    else
+        q->head[level] = req->next_;
+    if (req->next_)
+        req->next_->prev_ = req->prev_;
+    else
+        q->tail[level] = req->prev_;
     if (!q->head[level])
         q->nonempty &= ~(1u << level);
     q->count--;
-    req->next_ = NULL;
+    req->next_ = req->prev_ = NULL;
 }

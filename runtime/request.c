@@ -51,6 +51,15 @@ int evaio_req_pri(const evaio_req *req)
     return req->pri_;
 }
 
+/* Fails a request that never reaches a worker: through its callback. */
+static void fail_through_callback(evaio_ctx *ctx, evaio_req *req, int err)
+{
+    req->result = -1;
+    req->errorno = err;
+    __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
+    evaio__push_result(ctx, req);
+}
+
 /* Starts a request of either style.  nreqs counts it only once it is
  * certain to run (or to fail through its callback), so a refused start never
  * makes evaio_ctx_wait wait for it. */
@@ -59,7 +68,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     if (!(ctx = evaio__resolve(ctx)))
         return -1;
     int expected = EVAIO__IDLE;
-    if (!__atomic_compare_exchange_n(&req->state_, &expected, EVAIO__QUEUED, 0, __ATOMIC_ACQ_REL,
+    if (!__atomic_compare_exchange_n(&req->state_, &expected, EVAIO__STARTING, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
         errno = EBUSY;
         return -1;
@@ -68,20 +77,44 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     req->result = 0;
     req->errorno = 0;
     req->owned_ = NULL;
+    req->grp_ = NULL;
+    __atomic_store_n(&req->cancelled_, 0, __ATOMIC_SEQ_CST); /* a fresh flight */
     req->pri_ = clamp_pri(req->pri_); /* the queues index by it */
-    evaio__wd_retain(req->wd_);       /* released when the result is pushed */
 
-    /* Bad arguments fail through the callback, without reaching a worker. */
-    int err = evaio__op_prepare(req);
-    if (err) {
-        req->result = -1;
-        req->errorno = err;
+    if (req->type == EVAIO_OP_GROUP) {
+        /* A group runs no code: it goes to the result queue at once, and
+         * poll parks it there until its members are done. */
+        struct evaio_grp_state_ *g = &req->grp_state_;
+        g->members = NULL;
+        g->feed = NULL;
+        g->nmembers = 0;
+        g->nadded = 0;
+        g->flags = 0;
+        req->wd_ = NULL; /* pushed more than once: it must hold no wd reference */
         __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
         evaio__push_result(ctx, req);
         return 0;
     }
 
+    evaio__wd_retain(req->wd_); /* released when the result is pushed */
+    /* Bad arguments fail through the callback, without reaching a worker. */
+    int err = evaio__op_prepare(req);
+    if (err) {
+        fail_through_callback(ctx, req, err);
+        return 0;
+    }
+
     pthread_mutex_lock(&ctx->lock);
+    /* QUEUED before reading the cancel mark, as evaio_cancel marks before
+     * reading the state: one of the two sees the other. */
+    __atomic_store_n(&req->state_, EVAIO__QUEUED, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&req->cancelled_, __ATOMIC_SEQ_CST)) {
+        /* Not in the queue: a cancel that saw QUEUED must not remove it. */
+        __atomic_store_n(&req->state_, EVAIO__RUNNING, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&ctx->lock);
+        fail_through_callback(ctx, req, ECANCELED);
+        return 0;
+    }
     evaio__queue_push(&ctx->reqq, req);
     if (evaio__pool_wake_locked(ctx) < 0) {
         /* No worker exists and none could be started: take it back. */

@@ -10,6 +10,7 @@
 _Static_assert(_Alignof(struct stat) <= 16, "a wrapper places struct stat 16-byte aligned after the request");
 
 static const char *const op_names[] = {
+    [EVAIO_OP_GROUP] = "group",
     [EVAIO_OP_NOP] = "nop",
     [EVAIO_OP_BUSY] = "busy",
     [EVAIO_OP_CUSTOM] = "custom",

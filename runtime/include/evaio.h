@@ -82,10 +82,21 @@ struct evaio_req {
     int pri_;
     int state_;       /* enum evaio_req_state, accessed atomically */
     int flags_;
-    evaio_req *next_; /* intrusive queue link */
+    int cancelled_;   /* evaio_cancel was called in this flight; atomic */
+    evaio_req *next_, *prev_; /* intrusive queue links */
     evaio_ctx *ctx_;
     void *owned_;     /* library-allocated output freed after the callback */
     evaio_wd *wd_;    /* working directory for relative paths; NULL: the cwd */
+    evaio_req *grp_;  /* the group this request is a member of */
+    evaio_req *grp_next_, *grp_prev_; /* its siblings in that group */
+    struct evaio_grp_state_ {         /* a group's own bookkeeping */
+        evaio_req *members;           /* outstanding members, a list */
+        void (*feed)(evaio_req *grp); /* the feeder, NULL when not feeding */
+        unsigned nmembers;            /* outstanding: callback not yet run */
+        unsigned limit;               /* feed while nmembers < limit */
+        unsigned long nadded;         /* members ever added, to see a feeder add none */
+        int flags;
+    } grp_state_;
 
     /* Arguments and outputs, one named struct per operation:
      * req->args.stat.buf, req->args.readdir.names, ... */
@@ -119,7 +130,50 @@ EVAIO_API evaio_wd *evaio_req_wd(const evaio_req *req);
  * system has it), for use with *at calls of one's own.  Valid until the
  * handle is closed; do not close it. */
 EVAIO_API int evaio_wd_fd(const evaio_wd *wd);
-/* Name of an operation ("stat"), or NULL for an unknown type. */
+/* Cancellation.  A request that has not started executing never will: its
+ * callback runs once with result -1 and errorno ECANCELED (returns 1).  One
+ * that is executing, or has finished but whose callback has not run yet,
+ * is only marked: its callback sees the real result (returns 0).  A group
+ * (see below) cancels its members and stops its feeder, and its own
+ * callback reports -1 / ECANCELED (returns 1).  Cancelling a request that is
+ * not in flight, i.e. not started or whose callback has begun (so also from
+ * inside its own callback), fails with EINVAL; cancelling twice is harmless.
+ * A wrapper's request may be cancelled until its callback returns, after
+ * which it is freed. */
+EVAIO_API int evaio_cancel(evaio_req *req);
+/* In a callback: whether evaio_cancel was called on this request in the
+ * flight that just completed. */
+EVAIO_API int evaio_req_cancelled(const evaio_req *req);
+
+/* Groups: a request that completes after all its members.  evaio_grp makes
+ * one (library-allocated, started at once); evaio_grp_init + evaio_start a
+ * caller-owned one.  Its callback runs once, after every member's callback;
+ * when poll reaches a group that has no member outstanding (and no paused
+ * feeder) it completes then, so add members before returning to the loop.
+ * A group's result and errorno are the caller's to set, from member
+ * callbacks say (both start at 0).  Groups nest.  The group functions are
+ * called on the polling thread (in callbacks, or between polls). */
+#define EVAIO_OP_GROUP 0 /* req->type of a group: not an operation of the spec */
+#define EVAIO_GRP_LIMIT_DEFAULT 4
+typedef void (*evaio_feed_cb)(evaio_req *grp);
+EVAIO_API evaio_req *evaio_grp(evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_grp(evaio_ctx *ctx, evaio_cb cb, void *data);
+EVAIO_API void evaio_grp_init(evaio_req *grp, evaio_cb cb, void *data);
+/* Adds a started request (of the group's context) whose callback has not
+ * run.  EINVAL: grp is not a group in flight, req is not in flight, is grp
+ * or would contain grp; EBUSY: req is already in a group.  A member added
+ * to a cancelled group is cancelled at once. */
+EVAIO_API int evaio_grp_add(evaio_req *grp, evaio_req *req);
+/* The feeder is called, at once and whenever a member finishes, while the
+ * group has fewer than `limit` outstanding members; a call that adds no
+ * member ends feeding.  Limit 0 pauses feeding (a paused group with a feeder
+ * does not complete); NULL removes the feeder. */
+EVAIO_API void evaio_grp_feed(evaio_req *grp, evaio_feed_cb feed);
+EVAIO_API void evaio_grp_limit(evaio_req *grp, unsigned limit);
+EVAIO_API unsigned evaio_grp_outstanding(const evaio_req *grp);
+
+/* Name of an operation ("stat"; "group" for EVAIO_OP_GROUP), or NULL for an
+ * unknown type. */
 EVAIO_API const char *evaio_op_name(int type);
 /* sizeof(evaio_req), for bindings that allocate requests themselves. */
 EVAIO_API size_t evaio_req_size(void);

@@ -1,0 +1,179 @@
+/* Groups: requests that complete after all their members.  A group goes to
+ * the result queue when it starts; when poll reaches it with members
+ * outstanding it is parked (GROUP_WAIT) and pushed again when the last of
+ * them has had its callback.  Everything here runs on the polling thread,
+ * which is where members finish, so the bookkeeping needs no lock. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+void evaio_grp_init(evaio_req *grp, evaio_cb cb, void *data)
+{
+    evaio__req_init(grp, EVAIO_OP_GROUP, cb, data);
+    grp->grp_state_.limit = EVAIO_GRP_LIMIT_DEFAULT;
+}
+
+evaio_req *evaio_ctx_grp(evaio_ctx *ctx, evaio_cb cb, void *data)
+{
+    evaio_req *grp = evaio__req_alloc(sizeof *grp);
+    if (!grp)
+        return NULL;
+    evaio_grp_init(grp, cb, data);
+    return evaio__submit_allocated(ctx, grp, EVAIO_PRI_DEFAULT);
+}
+
+evaio_req *evaio_grp(evaio_cb cb, void *data)
+{
+    return evaio_ctx_grp(NULL, cb, data);
+}
+
+static int is_group_in_flight(const evaio_req *grp)
+{
+    return grp && grp->type == EVAIO_OP_GROUP &&
+           __atomic_load_n(&grp->state_, __ATOMIC_ACQUIRE) != EVAIO__IDLE;
+}
+
+static int cancelled(const evaio_req *req)
+{
+    return __atomic_load_n(&req->cancelled_, __ATOMIC_RELAXED);
+}
+
+/* Completes a parked group whose members are all done and that is not
+ * waiting for a paused feeder. */
+static void maybe_complete(evaio_req *grp)
+{
+    struct evaio_grp_state_ *g = &grp->grp_state_;
+    if (g->nmembers || (g->feed && !g->limit))
+        return;
+    if (__atomic_load_n(&grp->state_, __ATOMIC_ACQUIRE) == EVAIO__GROUP_WAIT)
+        evaio__push_result(grp->ctx_, grp);
+}
+
+/* Calls the feeder while the group is below its limit; a call that adds no
+ * member ends feeding. */
+static void feed(evaio_req *grp)
+{
+    struct evaio_grp_state_ *g = &grp->grp_state_;
+    if (g->flags & EVAIO__GF_FEEDING)
+        return; /* the feeder itself changed the limit or added: its loop goes on */
+    g->flags |= EVAIO__GF_FEEDING;
+    while (g->feed && g->nmembers < g->limit && !cancelled(grp)) {
+        unsigned long before = g->nadded;
+        g->feed(grp);
+        if (g->nadded == before)
+            g->feed = NULL;
+    }
+    g->flags &= ~EVAIO__GF_FEEDING;
+}
+
+int evaio_grp_add(evaio_req *grp, evaio_req *req)
+{
+    if (!grp || !req) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (!is_group_in_flight(grp) || req == grp ||
+        __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE) == EVAIO__IDLE || req->ctx_ != grp->ctx_) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (req->grp_) {
+        errno = EBUSY;
+        return -1;
+    }
+    for (const evaio_req *up = grp->grp_; up; up = up->grp_) {
+        if (up == req) {
+            errno = EINVAL; /* req contains grp: neither could complete */
+            return -1;
+        }
+    }
+    struct evaio_grp_state_ *g = &grp->grp_state_;
+    req->grp_ = grp;
+    req->grp_prev_ = NULL;
+    req->grp_next_ = g->members;
+    if (g->members)
+        g->members->grp_prev_ = req;
+    g->members = req;
+    g->nmembers++;
+    g->nadded++;
+    if (cancelled(grp))
+        evaio_cancel(req);
+    return 0;
+}
+
+void evaio_grp_feed(evaio_req *grp, evaio_feed_cb feed_cb)
+{
+    if (!is_group_in_flight(grp))
+        return;
+    grp->grp_state_.feed = cancelled(grp) ? NULL : feed_cb;
+    feed(grp);
+    maybe_complete(grp);
+}
+
+void evaio_grp_limit(evaio_req *grp, unsigned limit)
+{
+    if (!grp || grp->type != EVAIO_OP_GROUP)
+        return;
+    grp->grp_state_.limit = limit;
+    if (!is_group_in_flight(grp))
+        return;
+    feed(grp);
+    maybe_complete(grp);
+}
+
+unsigned evaio_grp_outstanding(const evaio_req *grp)
+{
+    return is_group_in_flight(grp) ? grp->grp_state_.nmembers : 0;
+}
+
+int evaio__grp_reached(evaio_req *grp)
+{
+    struct evaio_grp_state_ *g = &grp->grp_state_;
+    g->flags |= EVAIO__GF_REACHED;
+    if (g->nmembers || (g->feed && !g->limit)) {
+        __atomic_store_n(&grp->state_, EVAIO__GROUP_WAIT, __ATOMIC_RELEASE);
+        return 1;
+    }
+    if (cancelled(grp)) {
+        grp->result = -1;
+        grp->errorno = ECANCELED;
+    }
+    return 0;
+}
+
+void evaio__grp_detach(evaio_req *req)
+{
+    evaio_req *grp = req->grp_;
+    if (req->grp_prev_)
+        req->grp_prev_->grp_next_ = req->grp_next_;
+    else
+        grp->grp_state_.members = req->grp_next_;
+    if (req->grp_next_)
+        req->grp_next_->grp_prev_ = req->grp_prev_;
+    req->grp_ = req->grp_next_ = req->grp_prev_ = NULL;
+}
+
+void evaio__grp_member_done(evaio_req *grp)
+{
+    grp->grp_state_.nmembers--;
+    feed(grp);
+    maybe_complete(grp);
+}
+
+int evaio__grp_cancel(evaio_req *grp)
+{
+    if (!is_group_in_flight(grp)) {
+        errno = EINVAL;
+        return -1;
+    }
+    __atomic_store_n(&grp->cancelled_, 1, __ATOMIC_SEQ_CST);
+    grp->grp_state_.feed = NULL;
+    /* Cancelling a member never changes the list: members leave it only
+     * when their callbacks run, later, in poll. */
+    for (evaio_req *m = grp->grp_state_.members; m; m = m->grp_next_) {
+        if (!cancelled(m))
+            evaio_cancel(m);
+    }
+    maybe_complete(grp); /* a group paused with a feeder has nothing left to wait for */
+    return 1;
+}
