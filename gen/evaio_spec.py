@@ -85,7 +85,7 @@ RESULTS = {
 }
 
 OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring",
-           "errors", "notes", "headers", "eintr"}
+           "errors", "notes", "headers", "eintr", "drive"}
 ARG_KEYS = {"name", "type", "size", "ctype"}
 # Names the runtime uses in the evaio_ / evaio_ctx_ / EVAIO_OP_ namespaces (see
 # runtime/include/evaio.h), and names the generated code uses for its own
@@ -160,6 +160,7 @@ class Op:
     result: str
     call: str
     exec: str
+    drive: str
     when: str
     uring: str
     errors: list = field(default_factory=list)   # "ENAME: when" lines for the reference
@@ -250,9 +251,12 @@ def _validate_op(entry, index, where, errors):
     result = entry.get("result")
     if not isinstance(result, str) or result not in RESULTS:
         err("result", f"must be one of {', '.join(RESULTS)}")
-    call, exe = entry.get("call"), entry.get("exec")
-    if (call is None) == (exe is None):
-        err("call/exec", "exactly one of 'call' (a C expression) or 'exec' (an executor name) is required")
+    call, exe, drive = entry.get("call"), entry.get("exec"), entry.get("drive")
+    if [call, exe, drive].count(None) != 2:
+        err("call/exec", "exactly one of 'call' (a C expression), 'exec' (an executor name) "
+                         "or 'drive' (a driver name) is required")
+    if drive is not None and (not isinstance(drive, str) or not IDENT.match(drive)):
+        err("drive", "must be the driver's name, a C identifier")
     if call is not None and (not isinstance(call, str) or not call.strip()):
         err("call", "must be a non-empty C expression")
     elif call is not None and "\n" in call.strip():
@@ -307,8 +311,8 @@ def _validate_op(entry, index, where, errors):
                     + ", ".join(f"'{n}'" for n in auto))
     if outputs and auto:
         err("outputs", f"an op with outputs may not also have a buffer_out or out_struct argument ('{auto[0]}')")
-    if outputs and call is not None and exe is None:
-        err("outputs", "only an executor (exec) can fill outputs")
+    if outputs and call is not None:
+        err("outputs", "only an executor (exec) or a driver (drive) can fill outputs")
     arg_names = {a.name: a for a in args}
     for a in args:
         if a.kind.sized:
@@ -323,7 +327,7 @@ def _validate_op(entry, index, where, errors):
     if len(errors) > before:
         return None
     return Op(name=name, id=op_id, summary=entry["summary"].strip(), doc=entry["doc"].strip(),
-              args=args, outputs=outputs, result=result, call=(call or "").strip(), exec=exe or "",
+              args=args, outputs=outputs, result=result, call=(call or "").strip(), exec=exe or "", drive=drive or "",
               when=entry.get("when", "").strip(), uring=entry.get("uring", "").strip(), errors=errs,
               notes=notes.strip(), headers=headers, eintr=eintr is not False, fields=args + outputs)
 

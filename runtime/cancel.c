@@ -12,7 +12,7 @@ int evaio_cancel(evaio_req *req)
         errno = EFAULT;
         return -1;
     }
-    if (req->type == EVAIO_OP_GROUP)
+    if (evaio__is_group(req))
         return evaio__grp_cancel(req);
     if (__atomic_load_n(&req->state_, __ATOMIC_SEQ_CST) == EVAIO__IDLE) {
         errno = EINVAL; /* not started, or its callback has begun */

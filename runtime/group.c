@@ -29,8 +29,17 @@ evaio_req *evaio_grp(evaio_cb cb, void *data)
 
 static int is_group_in_flight(const evaio_req *grp)
 {
-    return grp && grp->type == EVAIO_OP_GROUP &&
-           __atomic_load_n(&grp->state_, __ATOMIC_ACQUIRE) != EVAIO__IDLE;
+    return grp && evaio__is_group(grp) && __atomic_load_n(&grp->state_, __ATOMIC_ACQUIRE) != EVAIO__IDLE;
+}
+
+void evaio__grp_start(evaio_req *grp)
+{
+    struct evaio_grp_state_ *g = &grp->grp_state_;
+    g->members = NULL;
+    g->feed = NULL;
+    g->nmembers = 0;
+    g->nadded = 0;
+    g->flags = 0;
 }
 
 static int cancelled(const evaio_req *req)
@@ -66,12 +75,28 @@ static void feed(evaio_req *grp)
     g->flags &= ~EVAIO__GF_FEEDING;
 }
 
+static int add(evaio_req *grp, evaio_req *req);
+
 int evaio_grp_add(evaio_req *grp, evaio_req *req)
 {
     if (!grp || !req) {
         errno = EFAULT;
         return -1;
     }
+    if (grp->flags_ & EVAIO__RF_DRIVEN) {
+        errno = EINVAL; /* its members are its driver's business */
+        return -1;
+    }
+    return add(grp, req);
+}
+
+int evaio__drive_add(evaio_req *req, evaio_req *sub)
+{
+    return add(req, sub);
+}
+
+static int add(evaio_req *grp, evaio_req *req)
+{
     if (!is_group_in_flight(grp) || req == grp ||
         __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE) == EVAIO__IDLE || req->ctx_ != grp->ctx_) {
         errno = EINVAL;
@@ -112,7 +137,7 @@ void evaio_grp_feed(evaio_req *grp, evaio_feed_cb feed_cb)
 
 void evaio_grp_limit(evaio_req *grp, unsigned limit)
 {
-    if (!grp || grp->type != EVAIO_OP_GROUP)
+    if (!grp || !evaio__is_group(grp))
         return;
     grp->grp_state_.limit = limit;
     if (!is_group_in_flight(grp))
@@ -129,12 +154,23 @@ unsigned evaio_grp_outstanding(const evaio_req *grp)
 int evaio__grp_reached(evaio_req *grp)
 {
     struct evaio_grp_state_ *g = &grp->grp_state_;
-    g->flags |= EVAIO__GF_REACHED;
+    const struct evaio__driver *driver =
+        grp->flags_ & EVAIO__RF_DRIVEN ? evaio__op_driver(grp->type) : NULL;
+    if (!(g->flags & EVAIO__GF_REACHED)) {
+        g->flags |= EVAIO__GF_REACHED;
+        /* Still DONE while the driver begins: nothing it does can push the
+         * group a second time (maybe_complete pushes only a parked group). */
+        if (driver && !cancelled(grp))
+            driver->begin(grp);
+    }
     if (g->nmembers || (g->feed && !g->limit)) {
         __atomic_store_n(&grp->state_, EVAIO__GROUP_WAIT, __ATOMIC_RELEASE);
         return 1;
     }
-    if (cancelled(grp)) {
+    if (driver) {
+        driver->end(grp);
+        evaio__wd_release(grp->wd_);
+    } else if (cancelled(grp)) {
         grp->result = -1;
         grp->errorno = ECANCELED;
     }

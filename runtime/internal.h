@@ -33,7 +33,26 @@ enum {
 enum {
     EVAIO__RF_ALLOCATED = 1 << 0, /* made by a wrapper: freed after the callback */
     EVAIO__RF_AUTO_OUT = 1 << 1,  /* a NULL output was filled with library storage */
+    EVAIO__RF_DRIVEN = 1 << 2,    /* run by a driver as a group of sub-requests */
 };
+
+/* An operation run on the polling thread as a group of sub-requests (spec
+ * field `drive`).  begin runs when poll first reaches the request and adds
+ * the first members (evaio__drive_add); their callbacks add more.  end runs
+ * once no member is outstanding, before the callback: it sets result and
+ * errorno (ECANCELED when the request was cancelled) and releases what begin
+ * took, except library memory in req->owned_, which is freed after the
+ * callback. */
+struct evaio__driver {
+    void (*begin)(evaio_req *req);
+    void (*end)(evaio_req *req);
+};
+
+/* A group, or a driven operation (which is one). */
+static inline int evaio__is_group(const evaio_req *req)
+{
+    return req->type == EVAIO_OP_GROUP || (req->flags_ & EVAIO__RF_DRIVEN);
+}
 
 /* Space for the request in a wrapper's single allocation is rounded up so the
  * output structs placed after it are aligned. */
@@ -123,6 +142,8 @@ void *evaio__own(evaio_req *req, size_t size);
 int evaio__grp_reached(evaio_req *grp); /* 1: park it, its members are outstanding */
 void evaio__grp_member_done(evaio_req *grp);
 void evaio__grp_detach(evaio_req *req); /* leaves its group's member list, before its callback */
+void evaio__grp_start(evaio_req *grp);  /* resets a group's bookkeeping as it starts */
+int evaio__drive_add(evaio_req *req, evaio_req *sub); /* a driver adds a started sub-request */
 int evaio__grp_cancel(evaio_req *grp);
 
 /* pool.c: called with ctx->lock held after queueing work; -1 (errno) if the
@@ -138,5 +159,6 @@ void evaio__push_result(evaio_ctx *ctx, evaio_req *req);
 /* generated/src/op_api.c and op_exec.c */
 int evaio__op_prepare(evaio_req *req); /* 0 or the errno to fail the request with */
 void evaio__execute(evaio_req *req);
+const struct evaio__driver *evaio__op_driver(int type);
 
 #endif

@@ -8,8 +8,11 @@
 
 void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
 {
-    /* Done with its working directory; dropped before the callback can restart it. */
-    evaio__wd_release(req->wd_);
+    /* Done with its working directory; dropped before the callback can
+     * restart it.  A group or driven op is pushed more than once: a driven
+     * op drops its reference when its driver ends. */
+    if (!evaio__is_group(req))
+        evaio__wd_release(req->wd_);
     pthread_mutex_lock(&ctx->res_lock);
     __atomic_store_n(&req->state_, EVAIO__DONE, __ATOMIC_RELAXED);
     evaio__queue_push(&ctx->resq, req);
@@ -40,7 +43,7 @@ static evaio_req *take_result(evaio_ctx *ctx)
  * the library does not touch a caller-owned request after its callback. */
 static int finish(evaio_ctx *ctx, evaio_req *req)
 {
-    if (req->type == EVAIO_OP_GROUP && evaio__grp_reached(req))
+    if (evaio__is_group(req) && evaio__grp_reached(req))
         return 0; /* parked until its members are done */
     void *owned = req->owned_;
     int allocated = req->flags_ & EVAIO__RF_ALLOCATED;

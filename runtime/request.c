@@ -84,13 +84,8 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     if (req->type == EVAIO_OP_GROUP) {
         /* A group runs no code: it goes to the result queue at once, and
          * poll parks it there until its members are done. */
-        struct evaio_grp_state_ *g = &req->grp_state_;
-        g->members = NULL;
-        g->feed = NULL;
-        g->nmembers = 0;
-        g->nadded = 0;
-        g->flags = 0;
-        req->wd_ = NULL; /* pushed more than once: it must hold no wd reference */
+        req->wd_ = NULL;
+        evaio__grp_start(req);
         __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
         evaio__push_result(ctx, req);
         return 0;
@@ -101,6 +96,15 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     int err = evaio__op_prepare(req);
     if (err) {
         fail_through_callback(ctx, req, err);
+        return 0;
+    }
+    if (evaio__op_driver(req->type)) {
+        /* Driven: a group whose driver begins when poll reaches it; it keeps
+         * its wd reference until the driver ends. */
+        req->flags_ |= EVAIO__RF_DRIVEN;
+        evaio__grp_start(req);
+        __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
+        evaio__push_result(ctx, req);
         return 0;
     }
 
