@@ -6,14 +6,43 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
+
+_Static_assert(_Alignof(struct stat) <= 16, "a wrapper places struct stat 16-byte aligned after the request");
+#if (defined(__linux__))
+_Static_assert(_Alignof(struct statx) <= 16, "a wrapper places struct statx 16-byte aligned after the request");
+#endif
 
 static const char *const op_names[] = {
+    [EVAIO_OP_GROUP] = "group",
     [EVAIO_OP_RENAME] = "rename",
     [EVAIO_OP_CUSTOM] = "custom",
     [EVAIO_OP_SLEEP] = "sleep",
     [EVAIO_OP_SCANDIR] = "scandir",
     [EVAIO_OP_OPEN] = "open",
     [EVAIO_OP_PWRITE] = "pwrite",
+    [EVAIO_OP_WD_OPEN] = "wd_open",
+    [EVAIO_OP_WD_CLOSE] = "wd_close",
+    [EVAIO_OP_CLOSE] = "close",
+    [EVAIO_OP_PREAD] = "pread",
+    [EVAIO_OP_LSEEK] = "lseek",
+    [EVAIO_OP_WRITEV] = "writev",
+    [EVAIO_OP_IOCTL] = "ioctl",
+    [EVAIO_OP_SYNC_RANGE] = "sync_range",
+    [EVAIO_OP_STAT] = "stat",
+    [EVAIO_OP_CHOWN] = "chown",
+    [EVAIO_OP_SYMLINK] = "symlink",
+    [EVAIO_OP_MKNOD] = "mknod",
+    [EVAIO_OP_UTIMENS] = "utimens",
+    [EVAIO_OP_READLINK] = "readlink",
+    [EVAIO_OP_STATX] = "statx",
+    [EVAIO_OP_GETXATTR] = "getxattr",
+    [EVAIO_OP_OPENDIR] = "opendir",
+    [EVAIO_OP_READDIR_BATCH] = "readdir_batch",
+    [EVAIO_OP_MADVISE] = "madvise",
 };
 
 const char *evaio_op_name(int type)
@@ -51,6 +80,100 @@ int evaio__op_prepare(evaio_req *req)
             return EFAULT;
         return 0;
     }
+    case EVAIO_OP_PREAD: {
+        struct evaio_pread_args *a = &req->args.pread;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        return 0;
+    }
+    case EVAIO_OP_STAT: {
+        struct evaio_stat_args *a = &req->args.stat;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_STATX: {
+        struct evaio_statx_args *a = &req->args.statx;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_SYMLINK: {
+        struct evaio_symlink_args *a = &req->args.symlink;
+        if (!a->target || !a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_CHOWN: {
+        struct evaio_chown_args *a = &req->args.chown;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_MKNOD: {
+        struct evaio_mknod_args *a = &req->args.mknod;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_UTIMENS: {
+        struct evaio_utimens_args *a = &req->args.utimens;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_READLINK: {
+        struct evaio_readlink_args *a = &req->args.readlink;
+        a->target = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_GETXATTR: {
+        struct evaio_getxattr_args *a = &req->args.getxattr;
+        a->bytes = NULL;
+        if (!a->path || !a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_WD_OPEN: {
+        struct evaio_wd_open_args *a = &req->args.wd_open;
+        a->handle = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_WD_CLOSE: {
+        struct evaio_wd_close_args *a = &req->args.wd_close;
+        if (!a->handle)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_OPENDIR: {
+        struct evaio_opendir_args *a = &req->args.opendir;
+        a->stream = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_READDIR_BATCH: {
+        struct evaio_readdir_batch_args *a = &req->args.readdir_batch;
+        a->entries = NULL;
+        a->status = NULL;
+        if (!a->stream)
+            return EFAULT;
+        return 0;
+    }
     default:
         return 0;
     }
@@ -66,7 +189,7 @@ void evaio_pwrite_init(evaio_req *req, int fd, int64_t offset, size_t length, co
 
 evaio_req *evaio_ctx_pwrite(evaio_ctx *ctx, int fd, int64_t offset, size_t length, const void *buf, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -88,13 +211,13 @@ void evaio_rename_init(evaio_req *req, const char *path, const char *new_path, e
     req->args.rename = (struct evaio_rename_args){ .path = path, .new_path = new_path };
 }
 
-evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_rename_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
 {
     if (!path || !new_path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -107,7 +230,18 @@ evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_pa
     path = memcpy(base + path_at, path, path_len);
     new_path = memcpy(base + new_path_at, new_path, new_path_len);
     evaio_rename_init(req, path, new_path, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rename_at(ctx, NULL, path, new_path, pri, cb, data);
+}
+
+evaio_req *evaio_rename_at(evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rename_at(NULL, wd, path, new_path, pri, cb, data);
 }
 
 evaio_req *evaio_rename(const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
@@ -123,13 +257,13 @@ void evaio_open_init(evaio_req *req, const char *path, int flags, mode_t mode, e
     req->args.open = (struct evaio_open_args){ .path = path, .flags = flags, .mode = mode };
 }
 
-evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -139,7 +273,18 @@ evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mo
     char *base = (char *)req;
     path = memcpy(base + path_at, path, path_len);
     evaio_open_init(req, path, flags, mode, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_open_at(ctx, NULL, path, flags, mode, pri, cb, data);
+}
+
+evaio_req *evaio_open_at(evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_open_at(NULL, wd, path, flags, mode, pri, cb, data);
 }
 
 evaio_req *evaio_open(const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data)
@@ -161,7 +306,7 @@ evaio_req *evaio_ctx_custom(evaio_ctx *ctx, evaio_exec_fn fn, int pri, evaio_cb 
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -185,7 +330,7 @@ void evaio_sleep_init(evaio_req *req, double seconds, evaio_cb cb, void *data)
 
 evaio_req *evaio_ctx_sleep(evaio_ctx *ctx, double seconds, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -207,13 +352,13 @@ void evaio_scandir_init(evaio_req *req, const char *path, int flags, evaio_cb cb
     req->args.scandir = (struct evaio_scandir_args){ .path = path, .flags = flags };
 }
 
-evaio_req *evaio_ctx_scandir(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_scandir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
@@ -223,10 +368,704 @@ evaio_req *evaio_ctx_scandir(evaio_ctx *ctx, const char *path, int flags, int pr
     char *base = (char *)req;
     path = memcpy(base + path_at, path, path_len);
     evaio_scandir_init(req, path, flags, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_scandir(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_scandir_at(ctx, NULL, path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_scandir_at(evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_scandir_at(NULL, wd, path, flags, pri, cb, data);
 }
 
 evaio_req *evaio_scandir(const char *path, int flags, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_scandir(NULL, path, flags, pri, cb, data);
+}
+
+/* close */
+
+void evaio_close_init(evaio_req *req, int fd, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_CLOSE, cb, data);
+    req->args.close = (struct evaio_close_args){ .fd = fd };
+}
+
+evaio_req *evaio_ctx_close(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_close_init(req, fd, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_close(int fd, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_close(NULL, fd, pri, cb, data);
+}
+
+/* lseek */
+
+void evaio_lseek_init(evaio_req *req, int fd, int64_t offset, int whence, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LSEEK, cb, data);
+    req->args.lseek = (struct evaio_lseek_args){ .fd = fd, .offset = offset, .whence = whence };
+}
+
+evaio_req *evaio_ctx_lseek(evaio_ctx *ctx, int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_lseek_init(req, fd, offset, whence, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_lseek(int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lseek(NULL, fd, offset, whence, pri, cb, data);
+}
+
+/* pread */
+
+void evaio_pread_init(evaio_req *req, int fd, size_t length, void *buf, int64_t offset, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_PREAD, cb, data);
+    req->args.pread = (struct evaio_pread_args){ .fd = fd, .length = length, .buf = buf, .offset = offset };
+}
+
+evaio_req *evaio_ctx_pread(evaio_ctx *ctx, int fd, size_t length, void *buf, int64_t offset, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_pread_init(req, fd, length, buf, offset, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_pread(int fd, size_t length, void *buf, int64_t offset, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_pread(NULL, fd, length, buf, offset, pri, cb, data);
+}
+
+/* writev */
+
+void evaio_writev_init(evaio_req *req, int fd, const struct iovec *iov, int iovcnt, int64_t offset, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_WRITEV, cb, data);
+    req->args.writev = (struct evaio_writev_args){ .fd = fd, .iov = iov, .iovcnt = iovcnt, .offset = offset };
+}
+
+evaio_req *evaio_ctx_writev(evaio_ctx *ctx, int fd, const struct iovec *iov, int iovcnt, int64_t offset, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    /* Copied only when the call could accept it; otherwise the call reports the error. */
+    size_t iov_len = iov && iovcnt > 0 && iovcnt <= EVAIO__MAX_COPIED_ELEMS ? (size_t)iovcnt * sizeof *iov : 0;
+    size_t iov_at = size;
+    size += EVAIO__ALIGN_UP(iov_len);
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    if (iov_len)
+        iov = memcpy(base + iov_at, iov, iov_len);
+    evaio_writev_init(req, fd, iov, iovcnt, offset, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_writev(int fd, const struct iovec *iov, int iovcnt, int64_t offset, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_writev(NULL, fd, iov, iovcnt, offset, pri, cb, data);
+}
+
+/* ioctl */
+
+void evaio_ioctl_init(evaio_req *req, int fd, unsigned long request, intptr_t arg, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_IOCTL, cb, data);
+    req->args.ioctl = (struct evaio_ioctl_args){ .fd = fd, .request = request, .arg = arg };
+}
+
+evaio_req *evaio_ctx_ioctl(evaio_ctx *ctx, int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_ioctl_init(req, fd, request, arg, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ioctl(int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_ioctl(NULL, fd, request, arg, pri, cb, data);
+}
+
+/* sync_range */
+
+void evaio_sync_range_init(evaio_req *req, int fd, int64_t offset, int64_t nbytes, unsigned how, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SYNC_RANGE, cb, data);
+    req->args.sync_range = (struct evaio_sync_range_args){ .fd = fd, .offset = offset, .nbytes = nbytes, .how = how };
+}
+
+evaio_req *evaio_ctx_sync_range(evaio_ctx *ctx, int fd, int64_t offset, int64_t nbytes, unsigned how, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_sync_range_init(req, fd, offset, nbytes, how, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_sync_range(int fd, int64_t offset, int64_t nbytes, unsigned how, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_sync_range(NULL, fd, offset, nbytes, how, pri, cb, data);
+}
+
+/* stat */
+
+void evaio_stat_init(evaio_req *req, const char *path, struct stat *buf, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_STAT, cb, data);
+    req->args.stat = (struct evaio_stat_args){ .path = path, .buf = buf };
+}
+
+evaio_req *evaio_ctx_stat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t buf_at = size;
+    if (!buf)
+        size += EVAIO__ALIGN_UP(sizeof(struct stat));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    if (!buf)
+        buf = (struct stat *)(base + buf_at);
+    path = memcpy(base + path_at, path, path_len);
+    evaio_stat_init(req, path, buf, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_stat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_stat_at(ctx, NULL, path, buf, pri, cb, data);
+}
+
+evaio_req *evaio_stat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_stat_at(NULL, wd, path, buf, pri, cb, data);
+}
+
+evaio_req *evaio_stat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_stat(NULL, path, buf, pri, cb, data);
+}
+
+/* statx */
+
+void evaio_statx_init(evaio_req *req, const char *path, int flags, unsigned mask, struct statx *buf, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_STATX, cb, data);
+    req->args.statx = (struct evaio_statx_args){ .path = path, .flags = flags, .mask = mask, .buf = buf };
+}
+
+evaio_req *evaio_ctx_statx_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t buf_at = size;
+#if defined(__linux__) /* elsewhere the op fails with ENOSYS and the struct may not exist */
+    if (!buf)
+        size += EVAIO__ALIGN_UP(sizeof(struct statx));
+#endif
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+#if defined(__linux__)
+    if (!buf)
+        buf = (struct statx *)(base + buf_at);
+#else
+    (void)buf_at;
+#endif
+    path = memcpy(base + path_at, path, path_len);
+    evaio_statx_init(req, path, flags, mask, buf, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_statx(evaio_ctx *ctx, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statx_at(ctx, NULL, path, flags, mask, buf, pri, cb, data);
+}
+
+evaio_req *evaio_statx_at(evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statx_at(NULL, wd, path, flags, mask, buf, pri, cb, data);
+}
+
+evaio_req *evaio_statx(const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statx(NULL, path, flags, mask, buf, pri, cb, data);
+}
+
+/* symlink */
+
+void evaio_symlink_init(evaio_req *req, const char *target, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SYMLINK, cb, data);
+    req->args.symlink = (struct evaio_symlink_args){ .target = target, .path = path };
+}
+
+evaio_req *evaio_ctx_symlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!target || !path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t target_len = strlen(target) + 1, target_at = size;
+    size += target_len;
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    target = memcpy(base + target_at, target, target_len);
+    path = memcpy(base + path_at, path, path_len);
+    evaio_symlink_init(req, target, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_symlink(evaio_ctx *ctx, const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_symlink_at(ctx, NULL, target, path, pri, cb, data);
+}
+
+evaio_req *evaio_symlink_at(evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_symlink_at(NULL, wd, target, path, pri, cb, data);
+}
+
+evaio_req *evaio_symlink(const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_symlink(NULL, target, path, pri, cb, data);
+}
+
+/* chown */
+
+void evaio_chown_init(evaio_req *req, const char *path, uid_t uid, gid_t gid, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_CHOWN, cb, data);
+    req->args.chown = (struct evaio_chown_args){ .path = path, .uid = uid, .gid = gid, .flags = flags };
+}
+
+evaio_req *evaio_ctx_chown_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_chown_init(req, path, uid, gid, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_chown(evaio_ctx *ctx, const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chown_at(ctx, NULL, path, uid, gid, flags, pri, cb, data);
+}
+
+evaio_req *evaio_chown_at(evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chown_at(NULL, wd, path, uid, gid, flags, pri, cb, data);
+}
+
+evaio_req *evaio_chown(const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chown(NULL, path, uid, gid, flags, pri, cb, data);
+}
+
+/* mknod */
+
+void evaio_mknod_init(evaio_req *req, const char *path, mode_t mode, dev_t dev, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MKNOD, cb, data);
+    req->args.mknod = (struct evaio_mknod_args){ .path = path, .mode = mode, .dev = dev };
+}
+
+evaio_req *evaio_ctx_mknod_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_mknod_init(req, path, mode, dev, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_mknod(evaio_ctx *ctx, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mknod_at(ctx, NULL, path, mode, dev, pri, cb, data);
+}
+
+evaio_req *evaio_mknod_at(evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mknod_at(NULL, wd, path, mode, dev, pri, cb, data);
+}
+
+evaio_req *evaio_mknod(const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mknod(NULL, path, mode, dev, pri, cb, data);
+}
+
+/* utimens */
+
+void evaio_utimens_init(evaio_req *req, const char *path, struct timespec atime, struct timespec mtime, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_UTIMENS, cb, data);
+    req->args.utimens = (struct evaio_utimens_args){ .path = path, .atime = atime, .mtime = mtime, .flags = flags };
+}
+
+evaio_req *evaio_ctx_utimens_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_utimens_init(req, path, atime, mtime, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_utimens(evaio_ctx *ctx, const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_utimens_at(ctx, NULL, path, atime, mtime, flags, pri, cb, data);
+}
+
+evaio_req *evaio_utimens_at(evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_utimens_at(NULL, wd, path, atime, mtime, flags, pri, cb, data);
+}
+
+evaio_req *evaio_utimens(const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_utimens(NULL, path, atime, mtime, flags, pri, cb, data);
+}
+
+/* readlink */
+
+void evaio_readlink_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_READLINK, cb, data);
+    req->args.readlink = (struct evaio_readlink_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_readlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_readlink_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_readlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readlink_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_readlink_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readlink_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_readlink(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readlink(NULL, path, pri, cb, data);
+}
+
+/* getxattr */
+
+void evaio_getxattr_init(evaio_req *req, const char *path, const char *name, size_t length, void *value, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_GETXATTR, cb, data);
+    req->args.getxattr = (struct evaio_getxattr_args){ .path = path, .name = name, .length = length, .value = value };
+}
+
+evaio_req *evaio_ctx_getxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    name = memcpy(base + name_at, name, name_len);
+    evaio_getxattr_init(req, path, name, length, value, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_getxattr(evaio_ctx *ctx, const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_getxattr_at(ctx, NULL, path, name, length, value, pri, cb, data);
+}
+
+evaio_req *evaio_getxattr_at(evaio_wd *wd, const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_getxattr_at(NULL, wd, path, name, length, value, pri, cb, data);
+}
+
+evaio_req *evaio_getxattr(const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_getxattr(NULL, path, name, length, value, pri, cb, data);
+}
+
+/* wd_open */
+
+void evaio_wd_open_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_WD_OPEN, cb, data);
+    req->args.wd_open = (struct evaio_wd_open_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_wd_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_wd_open_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_wd_open(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_open_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_wd_open_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_open_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_wd_open(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_open(NULL, path, pri, cb, data);
+}
+
+/* wd_close */
+
+void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_WD_CLOSE, cb, data);
+    req->args.wd_close = (struct evaio_wd_close_args){ .handle = handle };
+}
+
+evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data)
+{
+    if (!handle) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_wd_close_init(req, handle, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_wd_close(NULL, handle, pri, cb, data);
+}
+
+/* opendir */
+
+void evaio_opendir_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_OPENDIR, cb, data);
+    req->args.opendir = (struct evaio_opendir_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_opendir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_opendir_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_opendir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_opendir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_opendir(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir(NULL, path, pri, cb, data);
+}
+
+/* readdir_batch */
+
+void evaio_readdir_batch_init(evaio_req *req, evaio_dir *stream, int max, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_READDIR_BATCH, cb, data);
+    req->args.readdir_batch = (struct evaio_readdir_batch_args){ .stream = stream, .max = max };
+}
+
+evaio_req *evaio_ctx_readdir_batch(evaio_ctx *ctx, evaio_dir *stream, int max, int pri, evaio_cb cb, void *data)
+{
+    if (!stream) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_readdir_batch_init(req, stream, max, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_readdir_batch(evaio_dir *stream, int max, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readdir_batch(NULL, stream, max, pri, cb, data);
+}
+
+/* madvise */
+
+void evaio_madvise_init(evaio_req *req, void *addr, size_t length, int advice, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MADVISE, cb, data);
+    req->args.madvise = (struct evaio_madvise_args){ .addr = addr, .length = length, .advice = advice };
+}
+
+evaio_req *evaio_ctx_madvise(evaio_ctx *ctx, void *addr, size_t length, int advice, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_madvise_init(req, addr, length, advice, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_madvise(void *addr, size_t length, int advice, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_madvise(NULL, addr, length, advice, pri, cb, data);
 }

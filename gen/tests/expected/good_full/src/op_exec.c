@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
 
 void evaio__execute(evaio_req *req)
 {
@@ -22,28 +26,36 @@ void evaio__execute(evaio_req *req)
         int64_t offset = a->offset;
         size_t length = a->length;
         const void *buf = a->buf;
-        result = pwrite(fd, buf, length, (off_t)offset);
+        do
+            result = pwrite(fd, buf, length, (off_t)offset);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_RENAME: {
         struct evaio_rename_args *a = &req->args.rename;
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         const char *new_path = a->new_path;
-        result = rename(path, new_path);
+        do
+            result = renameat(dirfd, path, dirfd, new_path);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_OPEN: {
         struct evaio_open_args *a = &req->args.open;
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         int flags = a->flags;
         mode_t mode = a->mode;
-        result = open(path, flags | O_CLOEXEC, mode);
+        do
+            result = openat(dirfd, path, flags | O_CLOEXEC, mode);
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_CUSTOM: {
         struct evaio_custom_args *a = &req->args.custom;
         evaio_exec_fn fn = a->fn;
-        result = fn(req);
+        result = fn(req); /* never repeated on EINTR */
         break;
     }
     case EVAIO_OP_SLEEP: {
@@ -52,9 +64,214 @@ void evaio__execute(evaio_req *req)
         break;
     }
     case EVAIO_OP_SCANDIR: {
-#if defined(O_DIRECTORY)
+#if defined(__linux__)
         struct evaio_scandir_args *a = &req->args.scandir;
         result = evaio__exec_scandir(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_CLOSE: {
+        struct evaio_close_args *a = &req->args.close;
+        int fd = a->fd;
+        result = close(fd); /* never repeated on EINTR */
+        break;
+    }
+    case EVAIO_OP_LSEEK: {
+        struct evaio_lseek_args *a = &req->args.lseek;
+        int fd = a->fd;
+        int64_t offset = a->offset;
+        int whence = a->whence;
+        do
+            result = lseek(fd, (off_t)offset, whence);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_PREAD: {
+        struct evaio_pread_args *a = &req->args.pread;
+        if (!a->buf) {
+            a->buf = evaio__own(req, a->length);
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        int fd = a->fd;
+        size_t length = a->length;
+        void *buf = a->buf;
+        int64_t offset = a->offset;
+        do
+            result = pread(fd, buf, length, (off_t)offset);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_WRITEV: {
+        struct evaio_writev_args *a = &req->args.writev;
+        int fd = a->fd;
+        const struct iovec *iov = a->iov;
+        int iovcnt = a->iovcnt;
+        int64_t offset = a->offset;
+        do
+            result = offset == -1 ? writev(fd, iov, iovcnt) : pwritev(fd, iov, iovcnt, (off_t)offset);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_IOCTL: {
+        struct evaio_ioctl_args *a = &req->args.ioctl;
+        int fd = a->fd;
+        unsigned long request = a->request;
+        intptr_t arg = a->arg;
+        do
+            result = ioctl(fd, request, arg);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_SYNC_RANGE: {
+#if defined(__linux__)
+        struct evaio_sync_range_args *a = &req->args.sync_range;
+        int fd = a->fd;
+        int64_t offset = a->offset;
+        int64_t nbytes = a->nbytes;
+        unsigned how = a->how;
+        do
+            result = sync_file_range(fd, (off_t)offset, (off_t)nbytes, how);
+        while (result == -1 && errno == EINTR);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_STAT: {
+        struct evaio_stat_args *a = &req->args.stat;
+        if (!a->buf) {
+            a->buf = evaio__own(req, sizeof(struct stat));
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        struct stat *buf = a->buf;
+        do
+            result = fstatat(dirfd, path, buf, 0);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_STATX: {
+#if defined(__linux__)
+        struct evaio_statx_args *a = &req->args.statx;
+        if (!a->buf) {
+            a->buf = evaio__own(req, sizeof(struct statx));
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        int flags = a->flags;
+        unsigned mask = a->mask;
+        struct statx *buf = a->buf;
+        do
+            result = statx(dirfd, path, flags, mask, buf);
+        while (result == -1 && errno == EINTR);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_SYMLINK: {
+        struct evaio_symlink_args *a = &req->args.symlink;
+        int dirfd = evaio__dirfd(req);
+        const char *target = a->target;
+        const char *path = a->path;
+        do
+            result = symlinkat(target, dirfd, path);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_CHOWN: {
+        struct evaio_chown_args *a = &req->args.chown;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        uid_t uid = a->uid;
+        gid_t gid = a->gid;
+        int flags = a->flags;
+        do
+            result = fchownat(dirfd, path, uid, gid, flags);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_MKNOD: {
+        struct evaio_mknod_args *a = &req->args.mknod;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        mode_t mode = a->mode;
+        dev_t dev = a->dev;
+        do
+            result = mknodat(dirfd, path, mode, dev);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_UTIMENS: {
+        struct evaio_utimens_args *a = &req->args.utimens;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        struct timespec atime = a->atime;
+        struct timespec mtime = a->mtime;
+        int flags = a->flags;
+        do
+            result = utimensat(dirfd, path, (const struct timespec[2]){ atime, mtime }, flags);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_READLINK: {
+        struct evaio_readlink_args *a = &req->args.readlink;
+        result = evaio__exec_readlink(req, a);
+        break;
+    }
+    case EVAIO_OP_GETXATTR: {
+        struct evaio_getxattr_args *a = &req->args.getxattr;
+        result = evaio__exec_getxattr(req, a);
+        break;
+    }
+    case EVAIO_OP_WD_OPEN: {
+        struct evaio_wd_open_args *a = &req->args.wd_open;
+        result = evaio__exec_wd_open(req, a);
+        break;
+    }
+    case EVAIO_OP_WD_CLOSE: {
+        struct evaio_wd_close_args *a = &req->args.wd_close;
+        result = evaio__exec_wd_close(req, a);
+        break;
+    }
+    case EVAIO_OP_OPENDIR: {
+        struct evaio_opendir_args *a = &req->args.opendir;
+        result = evaio__exec_opendir(req, a);
+        break;
+    }
+    case EVAIO_OP_READDIR_BATCH: {
+        struct evaio_readdir_batch_args *a = &req->args.readdir_batch;
+        result = evaio__exec_readdir_batch(req, a);
+        break;
+    }
+    case EVAIO_OP_MADVISE: {
+#if defined(__linux__) || defined(__APPLE__)
+        struct evaio_madvise_args *a = &req->args.madvise;
+        void *addr = a->addr;
+        size_t length = a->length;
+        int advice = a->advice;
+        do
+            result = madvise(addr, length, advice);
+        while (result == -1 && errno == EINTR);
 #else
         errno = ENOSYS;
         result = -1;

@@ -9,5 +9,11 @@
 
 int64_t evaio__exec_sleep(evaio_req *req, struct evaio_sleep_args *a);
 int64_t evaio__exec_scandir(evaio_req *req, struct evaio_scandir_args *a);
+int64_t evaio__exec_readlink(evaio_req *req, struct evaio_readlink_args *a);
+int64_t evaio__exec_getxattr(evaio_req *req, struct evaio_getxattr_args *a);
+int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
+int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
+int64_t evaio__exec_opendir(evaio_req *req, struct evaio_opendir_args *a);
+int64_t evaio__exec_readdir_batch(evaio_req *req, struct evaio_readdir_batch_args *a);
 
 #endif

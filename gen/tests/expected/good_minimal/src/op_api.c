@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <string.h>
 
+#if (defined(__linux__))
 _Static_assert(_Alignof(struct stat) <= 16, "a wrapper places struct stat 16-byte aligned after the request");
+#endif
 
 static const char *const op_names[] = {
+    [EVAIO_OP_GROUP] = "group",
     [EVAIO_OP_NOP] = "nop",
     [EVAIO_OP_LSTAT] = "lstat",
     [EVAIO_OP_PREAD] = "pread",
@@ -57,7 +60,7 @@ void evaio_nop_init(evaio_req *req, evaio_cb cb, void *data)
 
 evaio_req *evaio_ctx_nop(evaio_ctx *ctx, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
@@ -79,28 +82,45 @@ void evaio_lstat_init(evaio_req *req, const char *path, struct stat *buf, evaio_
     req->args.lstat = (struct evaio_lstat_args){ .path = path, .buf = buf };
 }
 
-evaio_req *evaio_ctx_lstat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+evaio_req *evaio_ctx_lstat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
 {
     if (!path) {
         errno = EFAULT;
         return NULL;
     }
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     size_t buf_at = size;
+#if defined(__linux__) /* elsewhere the op fails with ENOSYS and the struct may not exist */
     if (!buf)
         size += EVAIO__ALIGN_UP(sizeof(struct stat));
+#endif
     size_t path_len = strlen(path) + 1, path_at = size;
     size += path_len;
     evaio_req *req = evaio__req_alloc(size);
     if (!req)
         return NULL;
     char *base = (char *)req;
+#if defined(__linux__)
     if (!buf)
         buf = (struct stat *)(base + buf_at);
+#else
+    (void)buf_at;
+#endif
     path = memcpy(base + path_at, path, path_len);
     evaio_lstat_init(req, path, buf, cb, data);
+    req->wd_ = wd;
     return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_lstat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lstat_at(ctx, NULL, path, buf, pri, cb, data);
+}
+
+evaio_req *evaio_lstat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lstat_at(NULL, wd, path, buf, pri, cb, data);
 }
 
 evaio_req *evaio_lstat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data)
@@ -118,7 +138,7 @@ void evaio_pread_init(evaio_req *req, int fd, size_t length, void *buf, int64_t 
 
 evaio_req *evaio_ctx_pread(evaio_ctx *ctx, int fd, size_t length, void *buf, int64_t offset, int pri, evaio_cb cb, void *data)
 {
-    /* One allocation: the request, then supplied output structs, then path copies. */
+    /* One allocation: the request, then supplied output structs, then copies. */
     size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
     evaio_req *req = evaio__req_alloc(size);
     if (!req)

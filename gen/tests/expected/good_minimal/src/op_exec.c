@@ -17,7 +17,9 @@ void evaio__execute(evaio_req *req)
 
     switch (req->type) {
     case EVAIO_OP_NOP: {
-        result = 0;
+        do
+            result = 0;
+        while (result == -1 && errno == EINTR);
         break;
     }
     case EVAIO_OP_LSTAT: {
@@ -31,9 +33,12 @@ void evaio__execute(evaio_req *req)
             }
             req->flags_ |= EVAIO__RF_AUTO_OUT;
         }
+        int dirfd = evaio__dirfd(req);
         const char *path = a->path;
         struct stat *buf = a->buf;
-        result = lstat(path, buf);
+        do
+            result = fstatat(dirfd, path, buf, AT_SYMLINK_NOFOLLOW);
+        while (result == -1 && errno == EINTR);
 #else
         errno = ENOSYS;
         result = -1;

@@ -6,6 +6,11 @@
  *   evaio_OP(args..., pri, cb, data)           library-allocated request on the default context
  *   evaio_ctx_OP(ctx, args..., pri, cb, data)  the same on a given context (NULL: default)
  *   evaio_OP_init(req, args..., cb, data)      sets up a caller-owned request for evaio_start
+ * and, for operations with path arguments, the forms that resolve every path
+ * relative to a working directory (NULL: the process's current directory):
+ *   evaio_OP_at(wd, args..., pri, cb, data)
+ *   evaio_ctx_OP_at(ctx, wd, args..., pri, cb, data)
+ * (a caller-owned request takes one with evaio_req_set_wd after its init).
  * The wrappers return the request (valid until its callback returns) or NULL with errno
  * set; the request is freed after its callback returns. */
 #ifndef EVAIO_OP_API_H
@@ -19,11 +24,15 @@ EVAIO_API void evaio_pwrite_init(evaio_req *req, int fd, int64_t offset, size_t 
 /* rename: Renames a file. */
 EVAIO_API evaio_req *evaio_rename(const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_rename(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_rename_at(evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rename_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_rename_init(evaio_req *req, const char *path, const char *new_path, evaio_cb cb, void *data);
 
 /* open: Opens a file. */
 EVAIO_API evaio_req *evaio_open(const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_open(evaio_ctx *ctx, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_open_at(evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, mode_t mode, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_open_init(evaio_req *req, const char *path, int flags, mode_t mode, evaio_cb cb, void *data);
 
 /* custom: Runs a caller's function on a worker thread. */
@@ -39,6 +48,123 @@ EVAIO_API void evaio_sleep_init(evaio_req *req, double seconds, evaio_cb cb, voi
 /* scandir: Lists the names in a directory. */
 EVAIO_API evaio_req *evaio_scandir(const char *path, int flags, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_scandir(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_scandir_at(evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_scandir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_scandir_init(evaio_req *req, const char *path, int flags, evaio_cb cb, void *data);
+
+/* close: Closes a descriptor. */
+EVAIO_API evaio_req *evaio_close(int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_close(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_close_init(evaio_req *req, int fd, evaio_cb cb, void *data);
+
+/* lseek: Moves a descriptor's file position. */
+EVAIO_API evaio_req *evaio_lseek(int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lseek(evaio_ctx *ctx, int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_lseek_init(evaio_req *req, int fd, int64_t offset, int whence, evaio_cb cb, void *data);
+
+/* pread: Reads from a descriptor at an offset. */
+EVAIO_API evaio_req *evaio_pread(int fd, size_t length, void *buf, int64_t offset, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_pread(evaio_ctx *ctx, int fd, size_t length, void *buf, int64_t offset, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_pread_init(evaio_req *req, int fd, size_t length, void *buf, int64_t offset, evaio_cb cb, void *data);
+
+/* writev: Writes from several buffers. */
+EVAIO_API evaio_req *evaio_writev(int fd, const struct iovec *iov, int iovcnt, int64_t offset, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_writev(evaio_ctx *ctx, int fd, const struct iovec *iov, int iovcnt, int64_t offset, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_writev_init(evaio_req *req, int fd, const struct iovec *iov, int iovcnt, int64_t offset, evaio_cb cb, void *data);
+
+/* ioctl: Controls a device. */
+EVAIO_API evaio_req *evaio_ioctl(int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_ioctl(evaio_ctx *ctx, int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_ioctl_init(evaio_req *req, int fd, unsigned long request, intptr_t arg, evaio_cb cb, void *data);
+
+/* sync_range: Flushes part of a file. */
+EVAIO_API evaio_req *evaio_sync_range(int fd, int64_t offset, int64_t nbytes, unsigned how, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_sync_range(evaio_ctx *ctx, int fd, int64_t offset, int64_t nbytes, unsigned how, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_sync_range_init(evaio_req *req, int fd, int64_t offset, int64_t nbytes, unsigned how, evaio_cb cb, void *data);
+
+/* stat: Reports the status of a file. */
+EVAIO_API evaio_req *evaio_stat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_stat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_stat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_stat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_stat_init(evaio_req *req, const char *path, struct stat *buf, evaio_cb cb, void *data);
+
+/* statx: Reports extended file status. */
+EVAIO_API evaio_req *evaio_statx(const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_statx(evaio_ctx *ctx, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_statx_at(evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_statx_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_statx_init(evaio_req *req, const char *path, int flags, unsigned mask, struct statx *buf, evaio_cb cb, void *data);
+
+/* symlink: Makes a symbolic link. */
+EVAIO_API evaio_req *evaio_symlink(const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_symlink(evaio_ctx *ctx, const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_symlink_at(evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_symlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_symlink_init(evaio_req *req, const char *target, const char *path, evaio_cb cb, void *data);
+
+/* chown: Changes a file's owner and group. */
+EVAIO_API evaio_req *evaio_chown(const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_chown(evaio_ctx *ctx, const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_chown_at(evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_chown_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_chown_init(evaio_req *req, const char *path, uid_t uid, gid_t gid, int flags, evaio_cb cb, void *data);
+
+/* mknod: Makes a special file. */
+EVAIO_API evaio_req *evaio_mknod(const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mknod(evaio_ctx *ctx, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_mknod_at(evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mknod_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mknod_init(evaio_req *req, const char *path, mode_t mode, dev_t dev, evaio_cb cb, void *data);
+
+/* utimens: Sets a file's access and modification times. */
+EVAIO_API evaio_req *evaio_utimens(const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_utimens(evaio_ctx *ctx, const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_utimens_at(evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_utimens_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_utimens_init(evaio_req *req, const char *path, struct timespec atime, struct timespec mtime, int flags, evaio_cb cb, void *data);
+
+/* readlink: Reads a symbolic link. */
+EVAIO_API evaio_req *evaio_readlink(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_readlink_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_readlink_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* getxattr: Reads an extended attribute. */
+EVAIO_API evaio_req *evaio_getxattr(const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_getxattr(evaio_ctx *ctx, const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_getxattr_at(evaio_wd *wd, const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_getxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, size_t length, void *value, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_getxattr_init(evaio_req *req, const char *path, const char *name, size_t length, void *value, evaio_cb cb, void *data);
+
+/* wd_open: Opens a working directory handle. */
+EVAIO_API evaio_req *evaio_wd_open(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_wd_open(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_wd_open_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_wd_open_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_wd_open_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* wd_close: Releases a working directory handle. */
+EVAIO_API evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data);
+
+/* opendir: Opens a directory stream. */
+EVAIO_API evaio_req *evaio_opendir(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_opendir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_opendir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_opendir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_opendir_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* readdir_batch: Reads the next entries of a directory stream. */
+EVAIO_API evaio_req *evaio_readdir_batch(evaio_dir *stream, int max, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readdir_batch(evaio_ctx *ctx, evaio_dir *stream, int max, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_readdir_batch_init(evaio_req *req, evaio_dir *stream, int max, evaio_cb cb, void *data);
+
+/* madvise: Advises on the use of memory. */
+EVAIO_API evaio_req *evaio_madvise(void *addr, size_t length, int advice, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_madvise(evaio_ctx *ctx, void *addr, size_t length, int advice, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_madvise_init(evaio_req *req, void *addr, size_t length, int advice, evaio_cb cb, void *data);
 
 #endif

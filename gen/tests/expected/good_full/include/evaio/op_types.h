@@ -12,9 +12,72 @@ enum evaio_op {
     EVAIO_OP_CUSTOM = 4,
     EVAIO_OP_SLEEP = 5,
     EVAIO_OP_SCANDIR = 6,
+    EVAIO_OP_CLOSE = 100,
+    EVAIO_OP_LSEEK = 102,
+    EVAIO_OP_PREAD = 101,
+    EVAIO_OP_WRITEV = 103,
+    EVAIO_OP_IOCTL = 104,
+    EVAIO_OP_SYNC_RANGE = 105,
+    EVAIO_OP_STAT = 200,
+    EVAIO_OP_STATX = 206,
+    EVAIO_OP_SYMLINK = 202,
+    EVAIO_OP_CHOWN = 201,
+    EVAIO_OP_MKNOD = 203,
+    EVAIO_OP_UTIMENS = 204,
+    EVAIO_OP_READLINK = 205,
+    EVAIO_OP_GETXATTR = 250,
+    EVAIO_OP_WD_OPEN = 17,
+    EVAIO_OP_WD_CLOSE = 18,
+    EVAIO_OP_OPENDIR = 300,
+    EVAIO_OP_READDIR_BATCH = 301,
+    EVAIO_OP_MADVISE = 350,
 };
 
-#define EVAIO_OP_COUNT 6
+#define EVAIO_OP_COUNT 25
+
+/* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
+ * and the operation fails with ENOSYS (its API exists everywhere). */
+#define EVAIO_HAVE_PWRITE 1
+#define EVAIO_HAVE_RENAME 1
+#define EVAIO_HAVE_OPEN 1
+#define EVAIO_HAVE_CUSTOM 1
+#define EVAIO_HAVE_SLEEP 1
+#if defined(__linux__)
+#define EVAIO_HAVE_SCANDIR 1
+#else
+#define EVAIO_HAVE_SCANDIR 0
+#endif
+#define EVAIO_HAVE_CLOSE 1
+#define EVAIO_HAVE_LSEEK 1
+#define EVAIO_HAVE_PREAD 1
+#define EVAIO_HAVE_WRITEV 1
+#define EVAIO_HAVE_IOCTL 1
+#if defined(__linux__)
+#define EVAIO_HAVE_SYNC_RANGE 1
+#else
+#define EVAIO_HAVE_SYNC_RANGE 0
+#endif
+#define EVAIO_HAVE_STAT 1
+#if defined(__linux__)
+#define EVAIO_HAVE_STATX 1
+#else
+#define EVAIO_HAVE_STATX 0
+#endif
+#define EVAIO_HAVE_SYMLINK 1
+#define EVAIO_HAVE_CHOWN 1
+#define EVAIO_HAVE_MKNOD 1
+#define EVAIO_HAVE_UTIMENS 1
+#define EVAIO_HAVE_READLINK 1
+#define EVAIO_HAVE_GETXATTR 1
+#define EVAIO_HAVE_WD_OPEN 1
+#define EVAIO_HAVE_WD_CLOSE 1
+#define EVAIO_HAVE_OPENDIR 1
+#define EVAIO_HAVE_READDIR_BATCH 1
+#if defined(__linux__) || defined(__APPLE__)
+#define EVAIO_HAVE_MADVISE 1
+#else
+#define EVAIO_HAVE_MADVISE 0
+#endif
 
 /* pwrite: Writes to a descriptor at an offset. */
 struct evaio_pwrite_args {
@@ -54,6 +117,139 @@ struct evaio_scandir_args {
     char *names;
 };
 
+/* close: Closes a descriptor. */
+struct evaio_close_args {
+    int fd;
+};
+
+/* lseek: Moves a descriptor's file position. */
+struct evaio_lseek_args {
+    int fd;
+    int64_t offset;
+    int whence;
+};
+
+/* pread: Reads from a descriptor at an offset. */
+struct evaio_pread_args {
+    int fd;
+    size_t length;
+    void *buf;
+    int64_t offset;
+};
+
+/* writev: Writes from several buffers. */
+struct evaio_writev_args {
+    int fd;
+    const struct iovec *iov;
+    int iovcnt;
+    int64_t offset;
+};
+
+/* ioctl: Controls a device. */
+struct evaio_ioctl_args {
+    int fd;
+    unsigned long request;
+    intptr_t arg;
+};
+
+/* sync_range: Flushes part of a file. */
+struct evaio_sync_range_args {
+    int fd;
+    int64_t offset;
+    int64_t nbytes;
+    unsigned how;
+};
+
+/* stat: Reports the status of a file. */
+struct evaio_stat_args {
+    const char *path;
+    struct stat *buf;
+};
+
+/* statx: Reports extended file status. */
+struct evaio_statx_args {
+    const char *path;
+    int flags;
+    unsigned mask;
+    struct statx *buf;
+};
+
+/* symlink: Makes a symbolic link. */
+struct evaio_symlink_args {
+    const char *target;
+    const char *path;
+};
+
+/* chown: Changes a file's owner and group. */
+struct evaio_chown_args {
+    const char *path;
+    uid_t uid;
+    gid_t gid;
+    int flags;
+};
+
+/* mknod: Makes a special file. */
+struct evaio_mknod_args {
+    const char *path;
+    mode_t mode;
+    dev_t dev;
+};
+
+/* utimens: Sets a file's access and modification times. */
+struct evaio_utimens_args {
+    const char *path;
+    struct timespec atime;
+    struct timespec mtime;
+    int flags;
+};
+
+/* readlink: Reads a symbolic link. */
+struct evaio_readlink_args {
+    const char *path;
+    char *target;
+};
+
+/* getxattr: Reads an extended attribute. */
+struct evaio_getxattr_args {
+    const char *path;
+    const char *name;
+    size_t length;
+    void *value;
+    void *bytes;
+};
+
+/* wd_open: Opens a working directory handle. */
+struct evaio_wd_open_args {
+    const char *path;
+    evaio_wd *handle;
+};
+
+/* wd_close: Releases a working directory handle. */
+struct evaio_wd_close_args {
+    evaio_wd *handle;
+};
+
+/* opendir: Opens a directory stream. */
+struct evaio_opendir_args {
+    const char *path;
+    evaio_dir *stream;
+};
+
+/* readdir_batch: Reads the next entries of a directory stream. */
+struct evaio_readdir_batch_args {
+    evaio_dir *stream;
+    int max;
+    struct dirent *entries;
+    int status;
+};
+
+/* madvise: Advises on the use of memory. */
+struct evaio_madvise_args {
+    void *addr;
+    size_t length;
+    int advice;
+};
+
 union evaio_op_args {
     struct evaio_pwrite_args pwrite;
     struct evaio_rename_args rename;
@@ -61,6 +257,25 @@ union evaio_op_args {
     struct evaio_custom_args custom;
     struct evaio_sleep_args sleep;
     struct evaio_scandir_args scandir;
+    struct evaio_close_args close;
+    struct evaio_lseek_args lseek;
+    struct evaio_pread_args pread;
+    struct evaio_writev_args writev;
+    struct evaio_ioctl_args ioctl;
+    struct evaio_sync_range_args sync_range;
+    struct evaio_stat_args stat;
+    struct evaio_statx_args statx;
+    struct evaio_symlink_args symlink;
+    struct evaio_chown_args chown;
+    struct evaio_mknod_args mknod;
+    struct evaio_utimens_args utimens;
+    struct evaio_readlink_args readlink;
+    struct evaio_getxattr_args getxattr;
+    struct evaio_wd_open_args wd_open;
+    struct evaio_wd_close_args wd_close;
+    struct evaio_opendir_args opendir;
+    struct evaio_readdir_batch_args readdir_batch;
+    struct evaio_madvise_args madvise;
 };
 
 #endif

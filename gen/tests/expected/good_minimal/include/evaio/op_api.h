@@ -6,6 +6,11 @@
  *   evaio_OP(args..., pri, cb, data)           library-allocated request on the default context
  *   evaio_ctx_OP(ctx, args..., pri, cb, data)  the same on a given context (NULL: default)
  *   evaio_OP_init(req, args..., cb, data)      sets up a caller-owned request for evaio_start
+ * and, for operations with path arguments, the forms that resolve every path
+ * relative to a working directory (NULL: the process's current directory):
+ *   evaio_OP_at(wd, args..., pri, cb, data)
+ *   evaio_ctx_OP_at(ctx, wd, args..., pri, cb, data)
+ * (a caller-owned request takes one with evaio_req_set_wd after its init).
  * The wrappers return the request (valid until its callback returns) or NULL with errno
  * set; the request is freed after its callback returns. */
 #ifndef EVAIO_OP_API_H
@@ -19,6 +24,8 @@ EVAIO_API void evaio_nop_init(evaio_req *req, evaio_cb cb, void *data);
 /* lstat: Reports the status of a file without following a final symlink. */
 EVAIO_API evaio_req *evaio_lstat(const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_lstat(evaio_ctx *ctx, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_lstat_at(evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lstat_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct stat *buf, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_lstat_init(evaio_req *req, const char *path, struct stat *buf, evaio_cb cb, void *data);
 
 /* pread: Reads from a descriptor at an offset. */

@@ -13,6 +13,16 @@ enum evaio_op {
 
 #define EVAIO_OP_COUNT 3
 
+/* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
+ * and the operation fails with ENOSYS (its API exists everywhere). */
+#define EVAIO_HAVE_NOP 1
+#if defined(__linux__)
+#define EVAIO_HAVE_LSTAT 1
+#else
+#define EVAIO_HAVE_LSTAT 0
+#endif
+#define EVAIO_HAVE_PREAD 1
+
 /* nop: Does nothing on a worker thread. */
 struct evaio_nop_args {
     char unused_;
