@@ -127,8 +127,14 @@ def render(ops, spec_name):
                 conds.setdefault(a.struct_type, set()).add(op.when)
     out_structs = [(t, "" if "" in c else " || ".join(f"({w})" for w in sorted(c)))
                    for t, c in sorted(conds.items())]
-    # System headers the calls name, once each, in a stable order.
-    headers = sorted({h for op in ops for h in op.headers})
+    # System headers the calls name, once each, in a stable order, each under
+    # the conditions of the ops that need it (none if one needs it everywhere).
+    hconds = {}
+    for op in ops:
+        for h in op.headers:
+            hconds.setdefault(h, set()).add(op.when)
+    headers = [(h, "" if "" in c else " || ".join(f"({w})" for w in sorted(c)))
+               for h, c in sorted(hconds.items())]
     files = {}
     for template, out, style in OUTPUTS:
         text = env.get_template(template).render(ops=ops, banner=banner(style, spec_name),

@@ -218,6 +218,12 @@ def validate(raw, where):
         else:
             ids[op.id] = op.name
         ops.append(op)
+    # evaio_X_init and evaio_X_at belong to op X: no op may be named so.
+    for op in ops:
+        for suffix in ("_init", "_at"):
+            base = op.name[:-len(suffix)] if op.name.endswith(suffix) else None
+            if base in names and (suffix == "_init" or ops[[o.name for o in ops].index(base)].resolves):
+                errors.append(f"{where}: op '{op.name}': name: clashes with evaio_{op.name} of op '{base}'")
     if errors:
         raise SpecError(errors)
     return ops
@@ -263,6 +269,14 @@ def _validate_op(entry, index, where, errors):
         err("call", "must be one line")
     if exe is not None and (not isinstance(exe, str) or not IDENT.match(exe)):
         err("exec", "must be the executor's name, a C identifier")
+    # `when` is also evaluated in users' code (EVAIO_HAVE_OP), so it may only
+    # test macros the compiler predefines: names starting with an underscore.
+    when = entry.get("when")
+    if isinstance(when, str) and when.strip() and re.sub(
+            r"defined\s*\(\s*_[A-Za-z0-9_]*\s*\)|defined\s+_[A-Za-z0-9_]*|\b_[A-Za-z0-9_]*\b|&&|\|\||!|[()\s]|\b\d+\b",
+            "", when):
+        err("when", "may only test compiler-predefined macros (names starting with '_'), "
+                    "e.g. defined(__linux__)")
     for key in ("when", "uring"):
         if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
             err(key, "must be a non-empty string")
@@ -311,6 +325,8 @@ def _validate_op(entry, index, where, errors):
                     + ", ".join(f"'{n}'" for n in auto))
     if outputs and auto:
         err("outputs", f"an op with outputs may not also have a buffer_out or out_struct argument ('{auto[0]}')")
+    if drive is not None and auto:
+        err("args", f"a driven op cannot have a buffer_out or out_struct argument ('{auto[0]}')")
     if outputs and call is not None:
         err("outputs", "only an executor (exec) or a driver (drive) can fill outputs")
     arg_names = {a.name: a for a in args}

@@ -10,7 +10,6 @@
 void evaio_grp_init(evaio_req *grp, evaio_cb cb, void *data)
 {
     evaio__req_init(grp, EVAIO_OP_GROUP, cb, data);
-    grp->grp_state_.limit = EVAIO_GRP_LIMIT_DEFAULT;
 }
 
 evaio_req *evaio_ctx_grp(evaio_ctx *ctx, evaio_cb cb, void *data)

@@ -19,6 +19,8 @@ void evaio__req_init(evaio_req *req, int type, evaio_cb cb, void *data)
     req->ctx_ = NULL;
     req->owned_ = NULL;
     req->wd_ = NULL;
+    req->grp_ = NULL;
+    req->grp_state_.limit = EVAIO_GRP_LIMIT_DEFAULT; /* groups and driven ops */
 }
 
 evaio_req *evaio__req_alloc(size_t size)

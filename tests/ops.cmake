@@ -20,3 +20,4 @@ if(Python3_Interpreter_FOUND)
 else()
   message(STATUS "evaio: no Python 3 interpreter found; the spec coverage test (ops_spec_coverage) is not registered")
 endif()
+evaio_test(test_ops_rmtree LABELS ops)  # rmtree: symlinks never followed, limit, cancel, wd

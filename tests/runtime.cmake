@@ -11,8 +11,9 @@ evaio_test(test_reuse LABELS runtime)       # caller-owned reuse, restart in cal
 evaio_test(test_wait LABELS runtime)        # evaio_wait
 evaio_test(test_wake_cost LABELS runtime LIBS ${CMAKE_DL_LIBS})   # no wake-up per request when busy
 evaio_test(test_create_fail LABELS runtime LIBS ${CMAKE_DL_LIBS}) # no worker can start: clean refusal
+evaio_test(test_cancel LABELS runtime)      # not started / executing / waiting, errors, cross-thread
 foreach(t test_priorities test_poll_limits test_hooks test_threads test_mt_submit test_contexts
-          test_reuse test_wait test_wake_cost test_create_fail)
+          test_reuse test_wait test_wake_cost test_create_fail test_cancel)
   target_link_libraries(${t} PRIVATE Threads::Threads)
 endforeach()
 

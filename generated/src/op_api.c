@@ -29,6 +29,7 @@ static const char *const op_names[] = {
     [EVAIO_OP_READDIR] = "readdir",
     [EVAIO_OP_WD_OPEN] = "wd_open",
     [EVAIO_OP_WD_CLOSE] = "wd_close",
+    [EVAIO_OP_RMTREE] = "rmtree",
 };
 
 const char *evaio_op_name(int type)
@@ -130,6 +131,12 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_WD_CLOSE: {
         struct evaio_wd_close_args *a = &req->args.wd_close;
         if (!a->handle)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_RMTREE: {
+        struct evaio_rmtree_args *a = &req->args.rmtree;
+        if (!a->path)
             return EFAULT;
         return 0;
     }
@@ -765,4 +772,47 @@ evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_c
 evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_wd_close(NULL, handle, pri, cb, data);
+}
+
+/* rmtree */
+
+void evaio_rmtree_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_RMTREE, cb, data);
+    req->args.rmtree = (struct evaio_rmtree_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_rmtree_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_rmtree_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmtree_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_rmtree_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmtree_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_rmtree(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmtree(NULL, path, pri, cb, data);
 }

@@ -194,6 +194,13 @@ void evaio__execute(evaio_req *req)
         result = evaio__exec_wd_close(req, a);
         break;
     }
+    case EVAIO_OP_RMTREE: {
+        struct evaio_rmtree_args *a = &req->args.rmtree;
+        (void)a;
+        errno = EINVAL; /* driven on the polling thread, never dispatched */
+        result = -1;
+        break;
+    }
     default:
         errno = ENOSYS;
         result = -1;
@@ -206,6 +213,10 @@ void evaio__execute(evaio_req *req)
 /* The driver of an operation run as a group of sub-requests, or NULL. */
 const struct evaio__driver *evaio__op_driver(int type)
 {
-    (void)type;
-    return NULL;
+    switch (type) {
+    case EVAIO_OP_RMTREE:
+        return &evaio__driver_rmtree;
+    default:
+        return NULL;
+    }
 }

@@ -12,4 +12,7 @@ int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a);
 int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
 int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
 
+/* Drivers named by the spec: runtime/drive_NAME.c defines evaio__driver_NAME. */
+extern const struct evaio__driver evaio__driver_rmtree;
+
 #endif

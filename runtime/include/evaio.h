@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 
 /* The one export macro: the library is built with hidden visibility. */

@@ -124,4 +124,11 @@ EVAIO_API evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void
 EVAIO_API evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data);
 
+/* rmtree: Removes a whole directory tree, in parallel. */
+EVAIO_API evaio_req *evaio_rmtree(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_rmtree_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rmtree_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_rmtree_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
 #endif

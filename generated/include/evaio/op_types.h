@@ -24,9 +24,10 @@ enum evaio_op {
     EVAIO_OP_READDIR = 16,
     EVAIO_OP_WD_OPEN = 17,
     EVAIO_OP_WD_CLOSE = 18,
+    EVAIO_OP_RMTREE = 550,
 };
 
-#define EVAIO_OP_COUNT 18
+#define EVAIO_OP_COUNT 19
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -48,6 +49,7 @@ enum evaio_op {
 #define EVAIO_HAVE_READDIR 1
 #define EVAIO_HAVE_WD_OPEN 1
 #define EVAIO_HAVE_WD_CLOSE 1
+#define EVAIO_HAVE_RMTREE 1
 
 /* nop: Does nothing on a worker thread. */
 struct evaio_nop_args {
@@ -155,6 +157,11 @@ struct evaio_wd_close_args {
     evaio_wd *handle;
 };
 
+/* rmtree: Removes a whole directory tree, in parallel. */
+struct evaio_rmtree_args {
+    const char *path;
+};
+
 union evaio_op_args {
     struct evaio_nop_args nop;
     struct evaio_busy_args busy;
@@ -174,6 +181,7 @@ union evaio_op_args {
     struct evaio_readdir_args readdir;
     struct evaio_wd_open_args wd_open;
     struct evaio_wd_close_args wd_close;
+    struct evaio_rmtree_args rmtree;
 };
 
 #endif

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#if (defined(__linux__) || defined(__APPLE__))
 #include <sys/mman.h>
+#endif
 #include <sys/uio.h>
 #include <sys/xattr.h>
 
@@ -43,6 +45,8 @@ static const char *const op_names[] = {
     [EVAIO_OP_OPENDIR] = "opendir",
     [EVAIO_OP_READDIR_BATCH] = "readdir_batch",
     [EVAIO_OP_MADVISE] = "madvise",
+    [EVAIO_OP_RMTREE] = "rmtree",
+    [EVAIO_OP_WALK] = "walk",
 };
 
 const char *evaio_op_name(int type)
@@ -169,8 +173,21 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_READDIR_BATCH: {
         struct evaio_readdir_batch_args *a = &req->args.readdir_batch;
         a->entries = NULL;
-        a->status = NULL;
+        a->status = 0;
         if (!a->stream)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_RMTREE: {
+        struct evaio_rmtree_args *a = &req->args.rmtree;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_WALK: {
+        struct evaio_walk_args *a = &req->args.walk;
+        a->names = NULL;
+        if (!a->path)
             return EFAULT;
         return 0;
     }
@@ -1068,4 +1085,90 @@ evaio_req *evaio_ctx_madvise(evaio_ctx *ctx, void *addr, size_t length, int advi
 evaio_req *evaio_madvise(void *addr, size_t length, int advice, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_madvise(NULL, addr, length, advice, pri, cb, data);
+}
+
+/* rmtree */
+
+void evaio_rmtree_init(evaio_req *req, const char *path, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_RMTREE, cb, data);
+    req->args.rmtree = (struct evaio_rmtree_args){ .path = path, .flags = flags };
+}
+
+evaio_req *evaio_ctx_rmtree_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_rmtree_init(req, path, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmtree_at(ctx, NULL, path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_rmtree_at(evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmtree_at(NULL, wd, path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_rmtree(const char *path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rmtree(NULL, path, flags, pri, cb, data);
+}
+
+/* walk */
+
+void evaio_walk_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_WALK, cb, data);
+    req->args.walk = (struct evaio_walk_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_walk_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_walk_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_walk(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_walk_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_walk_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_walk_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_walk(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_walk(NULL, path, pri, cb, data);
 }

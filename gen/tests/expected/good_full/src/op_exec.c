@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#if (defined(__linux__) || defined(__APPLE__))
 #include <sys/mman.h>
+#endif
 #include <sys/uio.h>
 #include <sys/xattr.h>
 
@@ -278,6 +280,25 @@ void evaio__execute(evaio_req *req)
 #endif
         break;
     }
+    case EVAIO_OP_RMTREE: {
+        struct evaio_rmtree_args *a = &req->args.rmtree;
+        (void)a;
+        errno = EINVAL; /* driven on the polling thread, never dispatched */
+        result = -1;
+        break;
+    }
+    case EVAIO_OP_WALK: {
+#if defined(__linux__)
+        struct evaio_walk_args *a = &req->args.walk;
+        (void)a;
+        errno = EINVAL; /* driven on the polling thread, never dispatched */
+        result = -1;
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
     default:
         errno = ENOSYS;
         result = -1;
@@ -285,4 +306,21 @@ void evaio__execute(evaio_req *req)
     }
     req->result = result;
     req->errorno = result < 0 ? errno : 0;
+}
+
+/* The driver of an operation run as a group of sub-requests, or NULL. */
+const struct evaio__driver *evaio__op_driver(int type)
+{
+    switch (type) {
+    case EVAIO_OP_RMTREE:
+        return &evaio__driver_rmtree;
+    case EVAIO_OP_WALK:
+#if defined(__linux__)
+        return &evaio__driver_walk;
+#else
+        return NULL;
+#endif
+    default:
+        return NULL;
+    }
 }

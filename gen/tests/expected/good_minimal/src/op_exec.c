@@ -66,3 +66,10 @@ void evaio__execute(evaio_req *req)
     req->result = result;
     req->errorno = result < 0 ? errno : 0;
 }
+
+/* The driver of an operation run as a group of sub-requests, or NULL. */
+const struct evaio__driver *evaio__op_driver(int type)
+{
+    (void)type;
+    return NULL;
+}

@@ -167,4 +167,18 @@ EVAIO_API evaio_req *evaio_madvise(void *addr, size_t length, int advice, int pr
 EVAIO_API evaio_req *evaio_ctx_madvise(evaio_ctx *ctx, void *addr, size_t length, int advice, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_madvise_init(evaio_req *req, void *addr, size_t length, int advice, evaio_cb cb, void *data);
 
+/* rmtree: Removes a directory tree. */
+EVAIO_API evaio_req *evaio_rmtree(const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_rmtree_at(evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rmtree_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_rmtree_init(evaio_req *req, const char *path, int flags, evaio_cb cb, void *data);
+
+/* walk: Lists a directory tree. */
+EVAIO_API evaio_req *evaio_walk(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_walk(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_walk_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_walk_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_walk_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
 #endif

@@ -31,9 +31,11 @@ enum evaio_op {
     EVAIO_OP_OPENDIR = 300,
     EVAIO_OP_READDIR_BATCH = 301,
     EVAIO_OP_MADVISE = 350,
+    EVAIO_OP_RMTREE = 550,
+    EVAIO_OP_WALK = 551,
 };
 
-#define EVAIO_OP_COUNT 25
+#define EVAIO_OP_COUNT 27
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -77,6 +79,12 @@ enum evaio_op {
 #define EVAIO_HAVE_MADVISE 1
 #else
 #define EVAIO_HAVE_MADVISE 0
+#endif
+#define EVAIO_HAVE_RMTREE 1
+#if defined(__linux__)
+#define EVAIO_HAVE_WALK 1
+#else
+#define EVAIO_HAVE_WALK 0
 #endif
 
 /* pwrite: Writes to a descriptor at an offset. */
@@ -250,6 +258,18 @@ struct evaio_madvise_args {
     int advice;
 };
 
+/* rmtree: Removes a directory tree. */
+struct evaio_rmtree_args {
+    const char *path;
+    int flags;
+};
+
+/* walk: Lists a directory tree. */
+struct evaio_walk_args {
+    const char *path;
+    char *names;
+};
+
 union evaio_op_args {
     struct evaio_pwrite_args pwrite;
     struct evaio_rename_args rename;
@@ -276,6 +296,8 @@ union evaio_op_args {
     struct evaio_opendir_args opendir;
     struct evaio_readdir_batch_args readdir_batch;
     struct evaio_madvise_args madvise;
+    struct evaio_rmtree_args rmtree;
+    struct evaio_walk_args walk;
 };
 
 #endif
