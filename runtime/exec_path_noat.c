@@ -15,10 +15,22 @@
 /* Room for the path the kernel accepts plus the /proc/self/fd/N/ prefix. */
 #define EVAIO__AT_PATH_SIZE (PATH_MAX + 64)
 
+/* The name to hand the call, or NULL with errno set.  An empty path is
+ * ENOENT, as for the *at calls: through /proc/self/fd/DIRFD/ it would name
+ * the working directory itself. */
+static const char *at_path(evaio_req *req, const char *path, char *buf, size_t size)
+{
+    if (!path[0]) {
+        errno = ENOENT;
+        return NULL;
+    }
+    return evaio__at_path(evaio__dirfd(req), path, buf, size);
+}
+
 int64_t evaio__exec_statvfs(evaio_req *req, struct evaio_statvfs_args *a)
 {
     char buf[EVAIO__AT_PATH_SIZE];
-    const char *path = evaio__at_path(evaio__dirfd(req), a->path, buf, sizeof buf);
+    const char *path = at_path(req, a->path, buf, sizeof buf);
     if (!path)
         return -1;
     int r;
@@ -32,7 +44,7 @@ int64_t evaio__exec_truncate(evaio_req *req, struct evaio_truncate_args *a)
 {
     /* off_t is 64 bits (_FILE_OFFSET_BITS=64); a negative length is EINVAL from the call. */
     char buf[EVAIO__AT_PATH_SIZE];
-    const char *path = evaio__at_path(evaio__dirfd(req), a->path, buf, sizeof buf);
+    const char *path = at_path(req, a->path, buf, sizeof buf);
     if (!path)
         return -1;
     int r;

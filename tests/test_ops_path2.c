@@ -485,6 +485,10 @@ static void test_statvfs(int style)
     CHECK_EQ(err, ENOTDIR);
     do_statvfs(style, &r, NULL, sub, NULL);
     expect_fail(&r, EVAIO_OP_STATVFS, ENOTDIR);
+    err = SYNC_ERRNO(statvfs("", &sync_vfs));
+    CHECK_EQ(err, ENOENT);
+    do_statvfs(style, &r, NULL, "", NULL);
+    expect_fail(&r, EVAIO_OP_STATVFS, ENOENT);
 
     /* In a wd: relative names, "." and an absolute path (the wd is ignored). */
     char wdabs[4096], p[4096];
@@ -498,6 +502,8 @@ static void test_statvfs(int style)
     expect_same(&r, EVAIO_OP_STATVFS, 0, 0);
     same_vfs(&mine, &sync_vfs);
     do_statvfs(style, &r, wd, "missing", NULL);
+    expect_fail(&r, EVAIO_OP_STATVFS, ENOENT);
+    do_statvfs(style, &r, wd, "", NULL); /* empty: ENOENT, as statvfs("") */
     expect_fail(&r, EVAIO_OP_STATVFS, ENOENT);
     do_statvfs(style, &r, wd, "inside/below", NULL);
     expect_fail(&r, EVAIO_OP_STATVFS, ENOTDIR);
@@ -567,6 +573,10 @@ static void test_truncate(int style)
     CHECK_EQ(err, EISDIR);
     do_truncate(style, &r, NULL, dir, 0);
     expect_fail(&r, EVAIO_OP_TRUNCATE, EISDIR);
+    err = SYNC_ERRNO(truncate("", 0));
+    CHECK_EQ(err, ENOENT);
+    do_truncate(style, &r, NULL, "", 0);
+    expect_fail(&r, EVAIO_OP_TRUNCATE, ENOENT);
     do_truncate(style, &r, NULL, check_path("truncate-missing"), 0);
     expect_fail(&r, EVAIO_OP_TRUNCATE, ENOENT);
     CHECK(!exists(check_path("truncate-missing")));
@@ -580,6 +590,8 @@ static void test_truncate(int style)
     expect_same(&r, EVAIO_OP_TRUNCATE, 0, 0);
     CHECK(strcmp(file_content(p), "ab") == 0);
     do_truncate(style, &r, wd, "missing", 2);
+    expect_fail(&r, EVAIO_OP_TRUNCATE, ENOENT);
+    do_truncate(style, &r, wd, "", 0); /* empty: ENOENT, not the wd itself */
     expect_fail(&r, EVAIO_OP_TRUNCATE, ENOENT);
     not_in_cwd("missing");
     do_truncate(style, &r, wd, NULL, 0);
