@@ -2,6 +2,8 @@
 # through both API styles (evaio_OP wrappers and evaio_OP_init + evaio_start).
 evaio_test(test_ops_fd LABELS ops)     # open close read write fstat fsync
 evaio_test(test_ops_path LABELS ops)   # stat lstat unlink mkdir rmdir rename readdir
+evaio_test(test_ops_path2 LABELS ops)  # openat2 statx statvfs truncate chmod chown lchown utime lutime mknod access
+evaio_test(test_ops_path3 LABELS ops)  # link symlink readlink realpath rename2 mkdtemp mkstemp
 evaio_test(test_ops_misc LABELS ops)   # nop busy custom
 evaio_test(test_ops_wd LABELS ops)     # wd_open wd_close, the _at forms, evaio_req_set_wd
 

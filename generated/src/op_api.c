@@ -6,8 +6,13 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 _Static_assert(_Alignof(struct stat) <= 16, "a wrapper places struct stat 16-byte aligned after the request");
+_Static_assert(_Alignof(struct statvfs) <= 16, "a wrapper places struct statvfs 16-byte aligned after the request");
+#if (defined(__linux__))
+_Static_assert(_Alignof(struct statx) <= 16, "a wrapper places struct statx 16-byte aligned after the request");
+#endif
 
 static const char *const op_names[] = {
     [EVAIO_OP_GROUP] = "group",
@@ -29,6 +34,24 @@ static const char *const op_names[] = {
     [EVAIO_OP_READDIR] = "readdir",
     [EVAIO_OP_WD_OPEN] = "wd_open",
     [EVAIO_OP_WD_CLOSE] = "wd_close",
+    [EVAIO_OP_OPENAT2] = "openat2",
+    [EVAIO_OP_STATX] = "statx",
+    [EVAIO_OP_STATVFS] = "statvfs",
+    [EVAIO_OP_TRUNCATE] = "truncate",
+    [EVAIO_OP_CHMOD] = "chmod",
+    [EVAIO_OP_CHOWN] = "chown",
+    [EVAIO_OP_LCHOWN] = "lchown",
+    [EVAIO_OP_UTIME] = "utime",
+    [EVAIO_OP_LUTIME] = "lutime",
+    [EVAIO_OP_MKNOD] = "mknod",
+    [EVAIO_OP_LINK] = "link",
+    [EVAIO_OP_SYMLINK] = "symlink",
+    [EVAIO_OP_READLINK] = "readlink",
+    [EVAIO_OP_REALPATH] = "realpath",
+    [EVAIO_OP_RENAME2] = "rename2",
+    [EVAIO_OP_ACCESS] = "access",
+    [EVAIO_OP_MKDTEMP] = "mkdtemp",
+    [EVAIO_OP_MKSTEMP] = "mkstemp",
     [EVAIO_OP_RMTREE] = "rmtree",
 };
 
@@ -131,6 +154,126 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_WD_CLOSE: {
         struct evaio_wd_close_args *a = &req->args.wd_close;
         if (!a->handle)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_OPENAT2: {
+        struct evaio_openat2_args *a = &req->args.openat2;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_STATX: {
+        struct evaio_statx_args *a = &req->args.statx;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_STATVFS: {
+        struct evaio_statvfs_args *a = &req->args.statvfs;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_TRUNCATE: {
+        struct evaio_truncate_args *a = &req->args.truncate;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_CHMOD: {
+        struct evaio_chmod_args *a = &req->args.chmod;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_CHOWN: {
+        struct evaio_chown_args *a = &req->args.chown;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LCHOWN: {
+        struct evaio_lchown_args *a = &req->args.lchown;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_UTIME: {
+        struct evaio_utime_args *a = &req->args.utime;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LUTIME: {
+        struct evaio_lutime_args *a = &req->args.lutime;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_MKNOD: {
+        struct evaio_mknod_args *a = &req->args.mknod;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LINK: {
+        struct evaio_link_args *a = &req->args.link;
+        if (!a->path || !a->new_path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_SYMLINK: {
+        struct evaio_symlink_args *a = &req->args.symlink;
+        if (!a->target || !a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_READLINK: {
+        struct evaio_readlink_args *a = &req->args.readlink;
+        a->text = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_REALPATH: {
+        struct evaio_realpath_args *a = &req->args.realpath;
+        a->text = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_RENAME2: {
+        struct evaio_rename2_args *a = &req->args.rename2;
+        if (!a->path || !a->new_path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_ACCESS: {
+        struct evaio_access_args *a = &req->args.access;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_MKDTEMP: {
+        struct evaio_mkdtemp_args *a = &req->args.mkdtemp;
+        a->text = NULL;
+        if (!a->pattern)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_MKSTEMP: {
+        struct evaio_mkstemp_args *a = &req->args.mkstemp;
+        a->text = NULL;
+        if (!a->pattern)
             return EFAULT;
         return 0;
     }
@@ -772,6 +915,805 @@ evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_c
 evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_wd_close(NULL, handle, pri, cb, data);
+}
+
+/* openat2 */
+
+void evaio_openat2_init(evaio_req *req, const char *path, int flags, mode_t mode, unsigned long resolve, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_OPENAT2, cb, data);
+    req->args.openat2 = (struct evaio_openat2_args){ .path = path, .flags = flags, .mode = mode, .resolve = resolve };
+}
+
+evaio_req *evaio_ctx_openat2_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_openat2_init(req, path, flags, mode, resolve, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_openat2(evaio_ctx *ctx, const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_openat2_at(ctx, NULL, path, flags, mode, resolve, pri, cb, data);
+}
+
+evaio_req *evaio_openat2_at(evaio_wd *wd, const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_openat2_at(NULL, wd, path, flags, mode, resolve, pri, cb, data);
+}
+
+evaio_req *evaio_openat2(const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_openat2(NULL, path, flags, mode, resolve, pri, cb, data);
+}
+
+/* statx */
+
+void evaio_statx_init(evaio_req *req, const char *path, int flags, unsigned mask, struct statx *buf, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_STATX, cb, data);
+    req->args.statx = (struct evaio_statx_args){ .path = path, .flags = flags, .mask = mask, .buf = buf };
+}
+
+evaio_req *evaio_ctx_statx_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t buf_at = size;
+#if defined(__linux__) /* elsewhere the op fails with ENOSYS and the struct may not exist */
+    if (!buf)
+        size += EVAIO__ALIGN_UP(sizeof(struct statx));
+#endif
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+#if defined(__linux__)
+    if (!buf)
+        buf = (struct statx *)(base + buf_at);
+#else
+    (void)buf_at;
+#endif
+    path = memcpy(base + path_at, path, path_len);
+    evaio_statx_init(req, path, flags, mask, buf, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_statx(evaio_ctx *ctx, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statx_at(ctx, NULL, path, flags, mask, buf, pri, cb, data);
+}
+
+evaio_req *evaio_statx_at(evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statx_at(NULL, wd, path, flags, mask, buf, pri, cb, data);
+}
+
+evaio_req *evaio_statx(const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statx(NULL, path, flags, mask, buf, pri, cb, data);
+}
+
+/* statvfs */
+
+void evaio_statvfs_init(evaio_req *req, const char *path, struct statvfs *buf, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_STATVFS, cb, data);
+    req->args.statvfs = (struct evaio_statvfs_args){ .path = path, .buf = buf };
+}
+
+evaio_req *evaio_ctx_statvfs_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t buf_at = size;
+    if (!buf)
+        size += EVAIO__ALIGN_UP(sizeof(struct statvfs));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    if (!buf)
+        buf = (struct statvfs *)(base + buf_at);
+    path = memcpy(base + path_at, path, path_len);
+    evaio_statvfs_init(req, path, buf, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_statvfs(evaio_ctx *ctx, const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statvfs_at(ctx, NULL, path, buf, pri, cb, data);
+}
+
+evaio_req *evaio_statvfs_at(evaio_wd *wd, const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statvfs_at(NULL, wd, path, buf, pri, cb, data);
+}
+
+evaio_req *evaio_statvfs(const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_statvfs(NULL, path, buf, pri, cb, data);
+}
+
+/* truncate */
+
+void evaio_truncate_init(evaio_req *req, const char *path, int64_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_TRUNCATE, cb, data);
+    req->args.truncate = (struct evaio_truncate_args){ .path = path, .length = length };
+}
+
+evaio_req *evaio_ctx_truncate_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int64_t length, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_truncate_init(req, path, length, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_truncate(evaio_ctx *ctx, const char *path, int64_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_truncate_at(ctx, NULL, path, length, pri, cb, data);
+}
+
+evaio_req *evaio_truncate_at(evaio_wd *wd, const char *path, int64_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_truncate_at(NULL, wd, path, length, pri, cb, data);
+}
+
+evaio_req *evaio_truncate(const char *path, int64_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_truncate(NULL, path, length, pri, cb, data);
+}
+
+/* chmod */
+
+void evaio_chmod_init(evaio_req *req, const char *path, mode_t mode, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_CHMOD, cb, data);
+    req->args.chmod = (struct evaio_chmod_args){ .path = path, .mode = mode };
+}
+
+evaio_req *evaio_ctx_chmod_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_chmod_init(req, path, mode, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_chmod(evaio_ctx *ctx, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chmod_at(ctx, NULL, path, mode, pri, cb, data);
+}
+
+evaio_req *evaio_chmod_at(evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chmod_at(NULL, wd, path, mode, pri, cb, data);
+}
+
+evaio_req *evaio_chmod(const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chmod(NULL, path, mode, pri, cb, data);
+}
+
+/* chown */
+
+void evaio_chown_init(evaio_req *req, const char *path, uid_t uid, gid_t gid, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_CHOWN, cb, data);
+    req->args.chown = (struct evaio_chown_args){ .path = path, .uid = uid, .gid = gid };
+}
+
+evaio_req *evaio_ctx_chown_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_chown_init(req, path, uid, gid, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_chown(evaio_ctx *ctx, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chown_at(ctx, NULL, path, uid, gid, pri, cb, data);
+}
+
+evaio_req *evaio_chown_at(evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chown_at(NULL, wd, path, uid, gid, pri, cb, data);
+}
+
+evaio_req *evaio_chown(const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_chown(NULL, path, uid, gid, pri, cb, data);
+}
+
+/* lchown */
+
+void evaio_lchown_init(evaio_req *req, const char *path, uid_t uid, gid_t gid, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LCHOWN, cb, data);
+    req->args.lchown = (struct evaio_lchown_args){ .path = path, .uid = uid, .gid = gid };
+}
+
+evaio_req *evaio_ctx_lchown_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_lchown_init(req, path, uid, gid, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_lchown(evaio_ctx *ctx, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lchown_at(ctx, NULL, path, uid, gid, pri, cb, data);
+}
+
+evaio_req *evaio_lchown_at(evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lchown_at(NULL, wd, path, uid, gid, pri, cb, data);
+}
+
+evaio_req *evaio_lchown(const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lchown(NULL, path, uid, gid, pri, cb, data);
+}
+
+/* utime */
+
+void evaio_utime_init(evaio_req *req, const char *path, struct timespec atime, struct timespec mtime, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_UTIME, cb, data);
+    req->args.utime = (struct evaio_utime_args){ .path = path, .atime = atime, .mtime = mtime };
+}
+
+evaio_req *evaio_ctx_utime_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_utime_init(req, path, atime, mtime, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_utime(evaio_ctx *ctx, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_utime_at(ctx, NULL, path, atime, mtime, pri, cb, data);
+}
+
+evaio_req *evaio_utime_at(evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_utime_at(NULL, wd, path, atime, mtime, pri, cb, data);
+}
+
+evaio_req *evaio_utime(const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_utime(NULL, path, atime, mtime, pri, cb, data);
+}
+
+/* lutime */
+
+void evaio_lutime_init(evaio_req *req, const char *path, struct timespec atime, struct timespec mtime, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LUTIME, cb, data);
+    req->args.lutime = (struct evaio_lutime_args){ .path = path, .atime = atime, .mtime = mtime };
+}
+
+evaio_req *evaio_ctx_lutime_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_lutime_init(req, path, atime, mtime, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_lutime(evaio_ctx *ctx, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lutime_at(ctx, NULL, path, atime, mtime, pri, cb, data);
+}
+
+evaio_req *evaio_lutime_at(evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lutime_at(NULL, wd, path, atime, mtime, pri, cb, data);
+}
+
+evaio_req *evaio_lutime(const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lutime(NULL, path, atime, mtime, pri, cb, data);
+}
+
+/* mknod */
+
+void evaio_mknod_init(evaio_req *req, const char *path, mode_t mode, dev_t dev, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MKNOD, cb, data);
+    req->args.mknod = (struct evaio_mknod_args){ .path = path, .mode = mode, .dev = dev };
+}
+
+evaio_req *evaio_ctx_mknod_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_mknod_init(req, path, mode, dev, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_mknod(evaio_ctx *ctx, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mknod_at(ctx, NULL, path, mode, dev, pri, cb, data);
+}
+
+evaio_req *evaio_mknod_at(evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mknod_at(NULL, wd, path, mode, dev, pri, cb, data);
+}
+
+evaio_req *evaio_mknod(const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mknod(NULL, path, mode, dev, pri, cb, data);
+}
+
+/* link */
+
+void evaio_link_init(evaio_req *req, const char *path, const char *new_path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LINK, cb, data);
+    req->args.link = (struct evaio_link_args){ .path = path, .new_path = new_path };
+}
+
+evaio_req *evaio_ctx_link_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !new_path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t new_path_len = strlen(new_path) + 1, new_path_at = size;
+    size += new_path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    new_path = memcpy(base + new_path_at, new_path, new_path_len);
+    evaio_link_init(req, path, new_path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_link(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_link_at(ctx, NULL, path, new_path, pri, cb, data);
+}
+
+evaio_req *evaio_link_at(evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_link_at(NULL, wd, path, new_path, pri, cb, data);
+}
+
+evaio_req *evaio_link(const char *path, const char *new_path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_link(NULL, path, new_path, pri, cb, data);
+}
+
+/* symlink */
+
+void evaio_symlink_init(evaio_req *req, const char *target, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SYMLINK, cb, data);
+    req->args.symlink = (struct evaio_symlink_args){ .target = target, .path = path };
+}
+
+evaio_req *evaio_ctx_symlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!target || !path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t target_len = strlen(target) + 1, target_at = size;
+    size += target_len;
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    target = memcpy(base + target_at, target, target_len);
+    path = memcpy(base + path_at, path, path_len);
+    evaio_symlink_init(req, target, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_symlink(evaio_ctx *ctx, const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_symlink_at(ctx, NULL, target, path, pri, cb, data);
+}
+
+evaio_req *evaio_symlink_at(evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_symlink_at(NULL, wd, target, path, pri, cb, data);
+}
+
+evaio_req *evaio_symlink(const char *target, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_symlink(NULL, target, path, pri, cb, data);
+}
+
+/* readlink */
+
+void evaio_readlink_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_READLINK, cb, data);
+    req->args.readlink = (struct evaio_readlink_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_readlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_readlink_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_readlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readlink_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_readlink_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readlink_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_readlink(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readlink(NULL, path, pri, cb, data);
+}
+
+/* realpath */
+
+void evaio_realpath_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_REALPATH, cb, data);
+    req->args.realpath = (struct evaio_realpath_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_realpath_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_realpath_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_realpath(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_realpath_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_realpath_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_realpath_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_realpath(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_realpath(NULL, path, pri, cb, data);
+}
+
+/* rename2 */
+
+void evaio_rename2_init(evaio_req *req, const char *path, const char *new_path, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_RENAME2, cb, data);
+    req->args.rename2 = (struct evaio_rename2_args){ .path = path, .new_path = new_path, .flags = flags };
+}
+
+evaio_req *evaio_ctx_rename2_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !new_path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t new_path_len = strlen(new_path) + 1, new_path_at = size;
+    size += new_path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    new_path = memcpy(base + new_path_at, new_path, new_path_len);
+    evaio_rename2_init(req, path, new_path, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_rename2(evaio_ctx *ctx, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rename2_at(ctx, NULL, path, new_path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_rename2_at(evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rename2_at(NULL, wd, path, new_path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_rename2(const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_rename2(NULL, path, new_path, flags, pri, cb, data);
+}
+
+/* access */
+
+void evaio_access_init(evaio_req *req, const char *path, int mode, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_ACCESS, cb, data);
+    req->args.access = (struct evaio_access_args){ .path = path, .mode = mode, .flags = flags };
+}
+
+evaio_req *evaio_ctx_access_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int mode, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_access_init(req, path, mode, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_access(evaio_ctx *ctx, const char *path, int mode, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_access_at(ctx, NULL, path, mode, flags, pri, cb, data);
+}
+
+evaio_req *evaio_access_at(evaio_wd *wd, const char *path, int mode, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_access_at(NULL, wd, path, mode, flags, pri, cb, data);
+}
+
+evaio_req *evaio_access(const char *path, int mode, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_access(NULL, path, mode, flags, pri, cb, data);
+}
+
+/* mkdtemp */
+
+void evaio_mkdtemp_init(evaio_req *req, const char *pattern, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MKDTEMP, cb, data);
+    req->args.mkdtemp = (struct evaio_mkdtemp_args){ .pattern = pattern };
+}
+
+evaio_req *evaio_ctx_mkdtemp_at(evaio_ctx *ctx, evaio_wd *wd, const char *pattern, int pri, evaio_cb cb, void *data)
+{
+    if (!pattern) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t pattern_len = strlen(pattern) + 1, pattern_at = size;
+    size += pattern_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    pattern = memcpy(base + pattern_at, pattern, pattern_len);
+    evaio_mkdtemp_init(req, pattern, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_mkdtemp(evaio_ctx *ctx, const char *pattern, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkdtemp_at(ctx, NULL, pattern, pri, cb, data);
+}
+
+evaio_req *evaio_mkdtemp_at(evaio_wd *wd, const char *pattern, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkdtemp_at(NULL, wd, pattern, pri, cb, data);
+}
+
+evaio_req *evaio_mkdtemp(const char *pattern, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkdtemp(NULL, pattern, pri, cb, data);
+}
+
+/* mkstemp */
+
+void evaio_mkstemp_init(evaio_req *req, const char *pattern, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MKSTEMP, cb, data);
+    req->args.mkstemp = (struct evaio_mkstemp_args){ .pattern = pattern, .flags = flags };
+}
+
+evaio_req *evaio_ctx_mkstemp_at(evaio_ctx *ctx, evaio_wd *wd, const char *pattern, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!pattern) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t pattern_len = strlen(pattern) + 1, pattern_at = size;
+    size += pattern_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    pattern = memcpy(base + pattern_at, pattern, pattern_len);
+    evaio_mkstemp_init(req, pattern, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_mkstemp(evaio_ctx *ctx, const char *pattern, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkstemp_at(ctx, NULL, pattern, flags, pri, cb, data);
+}
+
+evaio_req *evaio_mkstemp_at(evaio_wd *wd, const char *pattern, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkstemp_at(NULL, wd, pattern, flags, pri, cb, data);
+}
+
+evaio_req *evaio_mkstemp(const char *pattern, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkstemp(NULL, pattern, flags, pri, cb, data);
 }
 
 /* rmtree */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/statvfs.h>
 
 void evaio__execute(evaio_req *req)
 {
@@ -192,6 +193,180 @@ void evaio__execute(evaio_req *req)
     case EVAIO_OP_WD_CLOSE: {
         struct evaio_wd_close_args *a = &req->args.wd_close;
         result = evaio__exec_wd_close(req, a);
+        break;
+    }
+    case EVAIO_OP_OPENAT2: {
+#if defined(__linux__)
+        struct evaio_openat2_args *a = &req->args.openat2;
+        result = evaio__exec_openat2(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_STATX: {
+#if defined(__linux__)
+        struct evaio_statx_args *a = &req->args.statx;
+        if (!a->buf) {
+            a->buf = evaio__own(req, sizeof(struct statx));
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        int flags = a->flags;
+        unsigned mask = a->mask;
+        struct statx *buf = a->buf;
+        do
+            result = statx(dirfd, path, flags, mask, buf);
+        while (result == -1 && errno == EINTR);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_STATVFS: {
+        struct evaio_statvfs_args *a = &req->args.statvfs;
+        if (!a->buf) {
+            a->buf = evaio__own(req, sizeof(struct statvfs));
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        result = evaio__exec_statvfs(req, a);
+        break;
+    }
+    case EVAIO_OP_TRUNCATE: {
+        struct evaio_truncate_args *a = &req->args.truncate;
+        result = evaio__exec_truncate(req, a);
+        break;
+    }
+    case EVAIO_OP_CHMOD: {
+        struct evaio_chmod_args *a = &req->args.chmod;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        mode_t mode = a->mode;
+        do
+            result = fchmodat(dirfd, path, mode, 0);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_CHOWN: {
+        struct evaio_chown_args *a = &req->args.chown;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        uid_t uid = a->uid;
+        gid_t gid = a->gid;
+        do
+            result = fchownat(dirfd, path, uid, gid, 0);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_LCHOWN: {
+        struct evaio_lchown_args *a = &req->args.lchown;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        uid_t uid = a->uid;
+        gid_t gid = a->gid;
+        do
+            result = fchownat(dirfd, path, uid, gid, AT_SYMLINK_NOFOLLOW);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_UTIME: {
+        struct evaio_utime_args *a = &req->args.utime;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        struct timespec atime = a->atime;
+        struct timespec mtime = a->mtime;
+        do
+            result = utimensat(dirfd, path, (const struct timespec[2]){ atime, mtime }, 0);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_LUTIME: {
+        struct evaio_lutime_args *a = &req->args.lutime;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        struct timespec atime = a->atime;
+        struct timespec mtime = a->mtime;
+        do
+            result = utimensat(dirfd, path, (const struct timespec[2]){ atime, mtime }, AT_SYMLINK_NOFOLLOW);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_MKNOD: {
+        struct evaio_mknod_args *a = &req->args.mknod;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        mode_t mode = a->mode;
+        dev_t dev = a->dev;
+        do
+            result = mknodat(dirfd, path, mode, dev);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_LINK: {
+        struct evaio_link_args *a = &req->args.link;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        const char *new_path = a->new_path;
+        do
+            result = linkat(dirfd, path, dirfd, new_path, 0);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_SYMLINK: {
+        struct evaio_symlink_args *a = &req->args.symlink;
+        int dirfd = evaio__dirfd(req);
+        const char *target = a->target;
+        const char *path = a->path;
+        do
+            result = symlinkat(target, dirfd, path);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_READLINK: {
+        struct evaio_readlink_args *a = &req->args.readlink;
+        result = evaio__exec_readlink(req, a);
+        break;
+    }
+    case EVAIO_OP_REALPATH: {
+        struct evaio_realpath_args *a = &req->args.realpath;
+        result = evaio__exec_realpath(req, a);
+        break;
+    }
+    case EVAIO_OP_RENAME2: {
+        struct evaio_rename2_args *a = &req->args.rename2;
+        result = evaio__exec_rename2(req, a);
+        break;
+    }
+    case EVAIO_OP_ACCESS: {
+        struct evaio_access_args *a = &req->args.access;
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        int mode = a->mode;
+        int flags = a->flags;
+        do
+            result = faccessat(dirfd, path, mode, flags);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_MKDTEMP: {
+        struct evaio_mkdtemp_args *a = &req->args.mkdtemp;
+        result = evaio__exec_mkdtemp(req, a);
+        break;
+    }
+    case EVAIO_OP_MKSTEMP: {
+        struct evaio_mkstemp_args *a = &req->args.mkstemp;
+        result = evaio__exec_mkstemp(req, a);
         break;
     }
     case EVAIO_OP_RMTREE: {

@@ -11,6 +11,14 @@ int64_t evaio__exec_busy(evaio_req *req, struct evaio_busy_args *a);
 int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a);
 int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
 int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
+int64_t evaio__exec_openat2(evaio_req *req, struct evaio_openat2_args *a);
+int64_t evaio__exec_statvfs(evaio_req *req, struct evaio_statvfs_args *a);
+int64_t evaio__exec_truncate(evaio_req *req, struct evaio_truncate_args *a);
+int64_t evaio__exec_readlink(evaio_req *req, struct evaio_readlink_args *a);
+int64_t evaio__exec_realpath(evaio_req *req, struct evaio_realpath_args *a);
+int64_t evaio__exec_rename2(evaio_req *req, struct evaio_rename2_args *a);
+int64_t evaio__exec_mkdtemp(evaio_req *req, struct evaio_mkdtemp_args *a);
+int64_t evaio__exec_mkstemp(evaio_req *req, struct evaio_mkstemp_args *a);
 
 /* Drivers named by the spec: runtime/drive_NAME.c defines evaio__driver_NAME. */
 extern const struct evaio__driver evaio__driver_rmtree;

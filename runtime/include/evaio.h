@@ -67,6 +67,19 @@ typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
 /* Constants and structs of particular operations (flags, entry records);
  * each block names its operations. */
 
+/* openat2: the `resolve` bits, Linux's RESOLVE_* values (<linux/openat2.h>). */
+#define EVAIO_RESOLVE_NO_XDEV 0x01UL       /* no crossing of mount points */
+#define EVAIO_RESOLVE_NO_MAGICLINKS 0x02UL /* no /proc/PID/fd-style links */
+#define EVAIO_RESOLVE_NO_SYMLINKS 0x04UL   /* no symlinks at all (ELOOP) */
+#define EVAIO_RESOLVE_BENEATH 0x08UL       /* never leave the working directory (EXDEV) */
+#define EVAIO_RESOLVE_IN_ROOT 0x10UL       /* the working directory is "/" for the lookup */
+#define EVAIO_RESOLVE_CACHED 0x20UL        /* only from the lookup cache, else EAGAIN */
+
+/* rename2: the `flags`, Linux's RENAME_* values (renameat2(2)). */
+#define EVAIO_RENAME_NOREPLACE (1 << 0) /* fail with EEXIST rather than replace */
+#define EVAIO_RENAME_EXCHANGE (1 << 1)  /* swap the two names atomically */
+#define EVAIO_RENAME_WHITEOUT (1 << 2)  /* leave a whiteout (overlay filesystems) */
+
 /* (end of operation constants) */
 
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */

@@ -124,6 +124,132 @@ EVAIO_API evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void
 EVAIO_API evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data);
 
+/* openat2: Opens a file with control over how its path is resolved. */
+EVAIO_API evaio_req *evaio_openat2(const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_openat2(evaio_ctx *ctx, const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_openat2_at(evaio_wd *wd, const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_openat2_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_openat2_init(evaio_req *req, const char *path, int flags, mode_t mode, unsigned long resolve, evaio_cb cb, void *data);
+
+/* statx: Reports extended status of a file (Linux statx). */
+EVAIO_API evaio_req *evaio_statx(const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_statx(evaio_ctx *ctx, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_statx_at(evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_statx_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int flags, unsigned mask, struct statx *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_statx_init(evaio_req *req, const char *path, int flags, unsigned mask, struct statx *buf, evaio_cb cb, void *data);
+
+/* statvfs: Reports statistics of the filesystem a path is on. */
+EVAIO_API evaio_req *evaio_statvfs(const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_statvfs(evaio_ctx *ctx, const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_statvfs_at(evaio_wd *wd, const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_statvfs_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct statvfs *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_statvfs_init(evaio_req *req, const char *path, struct statvfs *buf, evaio_cb cb, void *data);
+
+/* truncate: Sets the size of a file named by a path. */
+EVAIO_API evaio_req *evaio_truncate(const char *path, int64_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_truncate(evaio_ctx *ctx, const char *path, int64_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_truncate_at(evaio_wd *wd, const char *path, int64_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_truncate_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int64_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_truncate_init(evaio_req *req, const char *path, int64_t length, evaio_cb cb, void *data);
+
+/* chmod: Changes the permission bits of a file. */
+EVAIO_API evaio_req *evaio_chmod(const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_chmod(evaio_ctx *ctx, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_chmod_at(evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_chmod_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_chmod_init(evaio_req *req, const char *path, mode_t mode, evaio_cb cb, void *data);
+
+/* chown: Changes the owner and group of a file, following symlinks. */
+EVAIO_API evaio_req *evaio_chown(const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_chown(evaio_ctx *ctx, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_chown_at(evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_chown_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_chown_init(evaio_req *req, const char *path, uid_t uid, gid_t gid, evaio_cb cb, void *data);
+
+/* lchown: Changes the owner and group of a file, not following a final symlink. */
+EVAIO_API evaio_req *evaio_lchown(const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lchown(evaio_ctx *ctx, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_lchown_at(evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lchown_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_lchown_init(evaio_req *req, const char *path, uid_t uid, gid_t gid, evaio_cb cb, void *data);
+
+/* utime: Sets the access and modification times of a file, following symlinks. */
+EVAIO_API evaio_req *evaio_utime(const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_utime(evaio_ctx *ctx, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_utime_at(evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_utime_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_utime_init(evaio_req *req, const char *path, struct timespec atime, struct timespec mtime, evaio_cb cb, void *data);
+
+/* lutime: Sets the access and modification times of a file, not following a final symlink. */
+EVAIO_API evaio_req *evaio_lutime(const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lutime(evaio_ctx *ctx, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_lutime_at(evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lutime_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_lutime_init(evaio_req *req, const char *path, struct timespec atime, struct timespec mtime, evaio_cb cb, void *data);
+
+/* mknod: Creates a filesystem node: a FIFO, device, socket or regular file. */
+EVAIO_API evaio_req *evaio_mknod(const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mknod(evaio_ctx *ctx, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_mknod_at(evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mknod_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, dev_t dev, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mknod_init(evaio_req *req, const char *path, mode_t mode, dev_t dev, evaio_cb cb, void *data);
+
+/* link: Makes a new name for an existing file (a hard link). */
+EVAIO_API evaio_req *evaio_link(const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_link(evaio_ctx *ctx, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_link_at(evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_link_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_link_init(evaio_req *req, const char *path, const char *new_path, evaio_cb cb, void *data);
+
+/* symlink: Creates a symbolic link. */
+EVAIO_API evaio_req *evaio_symlink(const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_symlink(evaio_ctx *ctx, const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_symlink_at(evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_symlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *target, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_symlink_init(evaio_req *req, const char *target, const char *path, evaio_cb cb, void *data);
+
+/* readlink: Reads the content of a symbolic link. */
+EVAIO_API evaio_req *evaio_readlink(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readlink(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_readlink_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readlink_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_readlink_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* realpath: Resolves a path to its canonical absolute form. */
+EVAIO_API evaio_req *evaio_realpath(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_realpath(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_realpath_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_realpath_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_realpath_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* rename2: Renames a file, with flags: no replace, exchange, whiteout. */
+EVAIO_API evaio_req *evaio_rename2(const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rename2(evaio_ctx *ctx, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_rename2_at(evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_rename2_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_rename2_init(evaio_req *req, const char *path, const char *new_path, int flags, evaio_cb cb, void *data);
+
+/* access: Checks whether the caller may access a file. */
+EVAIO_API evaio_req *evaio_access(const char *path, int mode, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_access(evaio_ctx *ctx, const char *path, int mode, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_access_at(evaio_wd *wd, const char *path, int mode, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_access_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int mode, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_access_init(evaio_req *req, const char *path, int mode, int flags, evaio_cb cb, void *data);
+
+/* mkdtemp: Creates a directory with a unique name. */
+EVAIO_API evaio_req *evaio_mkdtemp(const char *pattern, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mkdtemp(evaio_ctx *ctx, const char *pattern, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_mkdtemp_at(evaio_wd *wd, const char *pattern, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mkdtemp_at(evaio_ctx *ctx, evaio_wd *wd, const char *pattern, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mkdtemp_init(evaio_req *req, const char *pattern, evaio_cb cb, void *data);
+
+/* mkstemp: Creates and opens a file with a unique name. */
+EVAIO_API evaio_req *evaio_mkstemp(const char *pattern, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mkstemp(evaio_ctx *ctx, const char *pattern, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_mkstemp_at(evaio_wd *wd, const char *pattern, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mkstemp_at(evaio_ctx *ctx, evaio_wd *wd, const char *pattern, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mkstemp_init(evaio_req *req, const char *pattern, int flags, evaio_cb cb, void *data);
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 EVAIO_API evaio_req *evaio_rmtree(const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);

@@ -24,10 +24,28 @@ enum evaio_op {
     EVAIO_OP_READDIR = 16,
     EVAIO_OP_WD_OPEN = 17,
     EVAIO_OP_WD_CLOSE = 18,
+    EVAIO_OP_OPENAT2 = 200,
+    EVAIO_OP_STATX = 201,
+    EVAIO_OP_STATVFS = 202,
+    EVAIO_OP_TRUNCATE = 203,
+    EVAIO_OP_CHMOD = 204,
+    EVAIO_OP_CHOWN = 205,
+    EVAIO_OP_LCHOWN = 206,
+    EVAIO_OP_UTIME = 207,
+    EVAIO_OP_LUTIME = 208,
+    EVAIO_OP_MKNOD = 209,
+    EVAIO_OP_LINK = 210,
+    EVAIO_OP_SYMLINK = 211,
+    EVAIO_OP_READLINK = 212,
+    EVAIO_OP_REALPATH = 213,
+    EVAIO_OP_RENAME2 = 214,
+    EVAIO_OP_ACCESS = 215,
+    EVAIO_OP_MKDTEMP = 216,
+    EVAIO_OP_MKSTEMP = 217,
     EVAIO_OP_RMTREE = 550,
 };
 
-#define EVAIO_OP_COUNT 19
+#define EVAIO_OP_COUNT 37
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -49,6 +67,32 @@ enum evaio_op {
 #define EVAIO_HAVE_READDIR 1
 #define EVAIO_HAVE_WD_OPEN 1
 #define EVAIO_HAVE_WD_CLOSE 1
+#if defined(__linux__)
+#define EVAIO_HAVE_OPENAT2 1
+#else
+#define EVAIO_HAVE_OPENAT2 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_STATX 1
+#else
+#define EVAIO_HAVE_STATX 0
+#endif
+#define EVAIO_HAVE_STATVFS 1
+#define EVAIO_HAVE_TRUNCATE 1
+#define EVAIO_HAVE_CHMOD 1
+#define EVAIO_HAVE_CHOWN 1
+#define EVAIO_HAVE_LCHOWN 1
+#define EVAIO_HAVE_UTIME 1
+#define EVAIO_HAVE_LUTIME 1
+#define EVAIO_HAVE_MKNOD 1
+#define EVAIO_HAVE_LINK 1
+#define EVAIO_HAVE_SYMLINK 1
+#define EVAIO_HAVE_READLINK 1
+#define EVAIO_HAVE_REALPATH 1
+#define EVAIO_HAVE_RENAME2 1
+#define EVAIO_HAVE_ACCESS 1
+#define EVAIO_HAVE_MKDTEMP 1
+#define EVAIO_HAVE_MKSTEMP 1
 #define EVAIO_HAVE_RMTREE 1
 
 /* nop: Does nothing on a worker thread. */
@@ -157,6 +201,126 @@ struct evaio_wd_close_args {
     evaio_wd *handle;
 };
 
+/* openat2: Opens a file with control over how its path is resolved. */
+struct evaio_openat2_args {
+    const char *path;
+    int flags;
+    mode_t mode;
+    unsigned long resolve;
+};
+
+/* statx: Reports extended status of a file (Linux statx). */
+struct evaio_statx_args {
+    const char *path;
+    int flags;
+    unsigned mask;
+    struct statx *buf;
+};
+
+/* statvfs: Reports statistics of the filesystem a path is on. */
+struct evaio_statvfs_args {
+    const char *path;
+    struct statvfs *buf;
+};
+
+/* truncate: Sets the size of a file named by a path. */
+struct evaio_truncate_args {
+    const char *path;
+    int64_t length;
+};
+
+/* chmod: Changes the permission bits of a file. */
+struct evaio_chmod_args {
+    const char *path;
+    mode_t mode;
+};
+
+/* chown: Changes the owner and group of a file, following symlinks. */
+struct evaio_chown_args {
+    const char *path;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* lchown: Changes the owner and group of a file, not following a final symlink. */
+struct evaio_lchown_args {
+    const char *path;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* utime: Sets the access and modification times of a file, following symlinks. */
+struct evaio_utime_args {
+    const char *path;
+    struct timespec atime;
+    struct timespec mtime;
+};
+
+/* lutime: Sets the access and modification times of a file, not following a final symlink. */
+struct evaio_lutime_args {
+    const char *path;
+    struct timespec atime;
+    struct timespec mtime;
+};
+
+/* mknod: Creates a filesystem node: a FIFO, device, socket or regular file. */
+struct evaio_mknod_args {
+    const char *path;
+    mode_t mode;
+    dev_t dev;
+};
+
+/* link: Makes a new name for an existing file (a hard link). */
+struct evaio_link_args {
+    const char *path;
+    const char *new_path;
+};
+
+/* symlink: Creates a symbolic link. */
+struct evaio_symlink_args {
+    const char *target;
+    const char *path;
+};
+
+/* readlink: Reads the content of a symbolic link. */
+struct evaio_readlink_args {
+    const char *path;
+    char *text;
+};
+
+/* realpath: Resolves a path to its canonical absolute form. */
+struct evaio_realpath_args {
+    const char *path;
+    char *text;
+};
+
+/* rename2: Renames a file, with flags: no replace, exchange, whiteout. */
+struct evaio_rename2_args {
+    const char *path;
+    const char *new_path;
+    int flags;
+};
+
+/* access: Checks whether the caller may access a file. */
+struct evaio_access_args {
+    const char *path;
+    int mode;
+    int flags;
+};
+
+/* mkdtemp: Creates a directory with a unique name. */
+struct evaio_mkdtemp_args {
+    const char *pattern;
+    char *text;
+};
+
+/* mkstemp: Creates and opens a file with a unique name. */
+struct evaio_mkstemp_args {
+    const char *pattern;
+    int flags;
+    char *text;
+};
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 struct evaio_rmtree_args {
     const char *path;
@@ -181,6 +345,24 @@ union evaio_op_args {
     struct evaio_readdir_args readdir;
     struct evaio_wd_open_args wd_open;
     struct evaio_wd_close_args wd_close;
+    struct evaio_openat2_args openat2;
+    struct evaio_statx_args statx;
+    struct evaio_statvfs_args statvfs;
+    struct evaio_truncate_args truncate;
+    struct evaio_chmod_args chmod;
+    struct evaio_chown_args chown;
+    struct evaio_lchown_args lchown;
+    struct evaio_utime_args utime;
+    struct evaio_lutime_args lutime;
+    struct evaio_mknod_args mknod;
+    struct evaio_link_args link;
+    struct evaio_symlink_args symlink;
+    struct evaio_readlink_args readlink;
+    struct evaio_realpath_args realpath;
+    struct evaio_rename2_args rename2;
+    struct evaio_access_args access;
+    struct evaio_mkdtemp_args mkdtemp;
+    struct evaio_mkstemp_args mkstemp;
     struct evaio_rmtree_args rmtree;
 };
 
