@@ -11,5 +11,15 @@ int64_t evaio__exec_busy(evaio_req *req, struct evaio_busy_args *a);
 int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a);
 int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
 int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
+int64_t evaio__exec_dup2(evaio_req *req, struct evaio_dup2_args *a);
+int64_t evaio__exec_dup3(evaio_req *req, struct evaio_dup3_args *a);
+int64_t evaio__exec_readv(evaio_req *req, struct evaio_readv_args *a);
+int64_t evaio__exec_writev(evaio_req *req, struct evaio_writev_args *a);
+int64_t evaio__exec_sendfile(evaio_req *req, struct evaio_sendfile_args *a);
+int64_t evaio__exec_readahead(evaio_req *req, struct evaio_readahead_args *a);
+int64_t evaio__exec_fallocate(evaio_req *req, struct evaio_fallocate_args *a);
+int64_t evaio__exec_fdatasync(evaio_req *req, struct evaio_fdatasync_args *a);
+int64_t evaio__exec_sync_file_range(evaio_req *req, struct evaio_sync_file_range_args *a);
+int64_t evaio__exec_fiemap(evaio_req *req, struct evaio_fiemap_args *a);
 
 #endif
