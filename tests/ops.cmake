@@ -3,6 +3,8 @@
 evaio_test(test_ops_fd LABELS ops)     # open close read write fstat fsync
 evaio_test(test_ops_path LABELS ops)   # stat lstat unlink mkdir rmdir rename readdir
 evaio_test(test_ops_misc LABELS ops)   # nop busy custom
+evaio_test(test_ops_fd2 LABELS ops)    # dup2 dup3 seek readv writev sendfile copy_file_range fcntl ioctl flock
+evaio_test(test_ops_fd3 LABELS ops)    # readahead fadvise fallocate ftruncate fstatvfs fchmod fchown futime fdatasync syncfs sync_file_range fiemap
 
 # Every op in the spec must have a test: spec_coverage.py fails listing the
 # ops that no tests/test_ops_*.c calls as evaio_NAME( or evaio_NAME_init(.
