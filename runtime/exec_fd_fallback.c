@@ -46,6 +46,7 @@ int64_t evaio__exec_readahead(evaio_req *req, struct evaio_readahead_args *a)
     while (rc == EINTR);
     return evaio__err(rc);
 #else
+    (void)a;
     errno = ENOSYS;
     return -1;
 #endif
@@ -71,6 +72,7 @@ int64_t evaio__exec_fallocate(evaio_req *req, struct evaio_fallocate_args *a)
     while (rc == EINTR);
     return evaio__err(rc);
 #else
+    (void)a;
     errno = ENOSYS;
     return -1;
 #endif

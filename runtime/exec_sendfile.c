@@ -86,7 +86,7 @@ int64_t evaio__exec_sendfile(evaio_req *req, struct evaio_sendfile_args *a)
 #ifdef __linux__
     off_t off = (off_t)a->offset;
     int64_t done = 0;
-    while ((size_t)done < a->length || a->length == 0) {
+    for (;;) {
         ssize_t n = sendfile(a->out_fd, a->in_fd, a->offset == -1 ? NULL : &off, a->length - (size_t)done);
         if (n < 0 && errno == EINTR)
             continue;
@@ -94,11 +94,10 @@ int64_t evaio__exec_sendfile(evaio_req *req, struct evaio_sendfile_args *a)
             return emulate(a->out_fd, a->in_fd, a->offset, a->length);
         if (n < 0)
             return done ? done : -1;
-        if (n == 0)
-            break; /* the end of the input, or length 0 */
         done += n;
+        if (n == 0 || (size_t)done == a->length)
+            return done; /* the end of the input, or all of it (length 0 included) */
     }
-    return done;
 #else
     return emulate(a->out_fd, a->in_fd, a->offset, a->length);
 #endif
