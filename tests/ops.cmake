@@ -6,6 +6,8 @@ evaio_test(test_ops_path2 LABELS ops)  # openat2 statx statvfs truncate chmod ch
 evaio_test(test_ops_path3 LABELS ops)  # link symlink readlink realpath rename2 mkdtemp mkstemp
 evaio_test(test_ops_misc LABELS ops)   # nop busy custom
 evaio_test(test_ops_wd LABELS ops)     # wd_open wd_close, the _at forms, evaio_req_set_wd
+evaio_test(test_ops_fd2 LABELS ops)    # dup2 dup3 seek readv writev sendfile copy_file_range fcntl ioctl flock
+evaio_test(test_ops_fd3 LABELS ops)    # readahead fadvise fallocate ftruncate fstatvfs fchmod fchown futime fdatasync syncfs sync_file_range fiemap
 
 # Every op in the spec must have a test: spec_coverage.py fails listing the
 # ops that no tests/test_ops_*.c calls as evaio_NAME( or evaio_NAME_init(.

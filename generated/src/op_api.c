@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/statvfs.h>
 
 _Static_assert(_Alignof(struct stat) <= 16, "a wrapper places struct stat 16-byte aligned after the request");
@@ -34,6 +36,28 @@ static const char *const op_names[] = {
     [EVAIO_OP_READDIR] = "readdir",
     [EVAIO_OP_WD_OPEN] = "wd_open",
     [EVAIO_OP_WD_CLOSE] = "wd_close",
+    [EVAIO_OP_DUP2] = "dup2",
+    [EVAIO_OP_DUP3] = "dup3",
+    [EVAIO_OP_SEEK] = "seek",
+    [EVAIO_OP_READV] = "readv",
+    [EVAIO_OP_WRITEV] = "writev",
+    [EVAIO_OP_SENDFILE] = "sendfile",
+    [EVAIO_OP_COPY_FILE_RANGE] = "copy_file_range",
+    [EVAIO_OP_READAHEAD] = "readahead",
+    [EVAIO_OP_FADVISE] = "fadvise",
+    [EVAIO_OP_FALLOCATE] = "fallocate",
+    [EVAIO_OP_FTRUNCATE] = "ftruncate",
+    [EVAIO_OP_FSTATVFS] = "fstatvfs",
+    [EVAIO_OP_FCHMOD] = "fchmod",
+    [EVAIO_OP_FCHOWN] = "fchown",
+    [EVAIO_OP_FUTIME] = "futime",
+    [EVAIO_OP_FDATASYNC] = "fdatasync",
+    [EVAIO_OP_SYNCFS] = "syncfs",
+    [EVAIO_OP_SYNC_FILE_RANGE] = "sync_file_range",
+    [EVAIO_OP_FCNTL] = "fcntl",
+    [EVAIO_OP_IOCTL] = "ioctl",
+    [EVAIO_OP_FLOCK] = "flock",
+    [EVAIO_OP_FIEMAP] = "fiemap",
     [EVAIO_OP_OPENAT2] = "openat2",
     [EVAIO_OP_STATX] = "statx",
     [EVAIO_OP_STATVFS] = "statvfs",
@@ -155,6 +179,19 @@ int evaio__op_prepare(evaio_req *req)
         struct evaio_wd_close_args *a = &req->args.wd_close;
         if (!a->handle)
             return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_FSTATVFS: {
+        struct evaio_fstatvfs_args *a = &req->args.fstatvfs;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        return 0;
+    }
+    case EVAIO_OP_FIEMAP: {
+        struct evaio_fiemap_args *a = &req->args.fiemap;
+        a->extents = NULL;
         return 0;
     }
     case EVAIO_OP_OPENAT2: {
@@ -915,6 +952,554 @@ evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_c
 evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_wd_close(NULL, handle, pri, cb, data);
+}
+
+/* dup2 */
+
+void evaio_dup2_init(evaio_req *req, int fd, int new_fd, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_DUP2, cb, data);
+    req->args.dup2 = (struct evaio_dup2_args){ .fd = fd, .new_fd = new_fd };
+}
+
+evaio_req *evaio_ctx_dup2(evaio_ctx *ctx, int fd, int new_fd, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_dup2_init(req, fd, new_fd, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_dup2(int fd, int new_fd, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_dup2(NULL, fd, new_fd, pri, cb, data);
+}
+
+/* dup3 */
+
+void evaio_dup3_init(evaio_req *req, int fd, int new_fd, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_DUP3, cb, data);
+    req->args.dup3 = (struct evaio_dup3_args){ .fd = fd, .new_fd = new_fd, .flags = flags };
+}
+
+evaio_req *evaio_ctx_dup3(evaio_ctx *ctx, int fd, int new_fd, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_dup3_init(req, fd, new_fd, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_dup3(int fd, int new_fd, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_dup3(NULL, fd, new_fd, flags, pri, cb, data);
+}
+
+/* seek */
+
+void evaio_seek_init(evaio_req *req, int fd, int64_t offset, int whence, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SEEK, cb, data);
+    req->args.seek = (struct evaio_seek_args){ .fd = fd, .offset = offset, .whence = whence };
+}
+
+evaio_req *evaio_ctx_seek(evaio_ctx *ctx, int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_seek_init(req, fd, offset, whence, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_seek(int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_seek(NULL, fd, offset, whence, pri, cb, data);
+}
+
+/* readv */
+
+void evaio_readv_init(evaio_req *req, int fd, int64_t offset, const struct iovec *iov, int count, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_READV, cb, data);
+    req->args.readv = (struct evaio_readv_args){ .fd = fd, .offset = offset, .iov = iov, .count = count, .flags = flags };
+}
+
+evaio_req *evaio_ctx_readv(evaio_ctx *ctx, int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    /* Copied only when the call could accept it; otherwise the call reports the error. */
+    size_t iov_len = iov && count > 0 && count <= EVAIO__MAX_COPIED_ELEMS ? (size_t)count * sizeof *iov : 0;
+    size_t iov_at = size;
+    size += EVAIO__ALIGN_UP(iov_len);
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    if (iov_len)
+        iov = memcpy(base + iov_at, iov, iov_len);
+    evaio_readv_init(req, fd, offset, iov, count, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_readv(int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readv(NULL, fd, offset, iov, count, flags, pri, cb, data);
+}
+
+/* writev */
+
+void evaio_writev_init(evaio_req *req, int fd, int64_t offset, const struct iovec *iov, int count, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_WRITEV, cb, data);
+    req->args.writev = (struct evaio_writev_args){ .fd = fd, .offset = offset, .iov = iov, .count = count, .flags = flags };
+}
+
+evaio_req *evaio_ctx_writev(evaio_ctx *ctx, int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    /* Copied only when the call could accept it; otherwise the call reports the error. */
+    size_t iov_len = iov && count > 0 && count <= EVAIO__MAX_COPIED_ELEMS ? (size_t)count * sizeof *iov : 0;
+    size_t iov_at = size;
+    size += EVAIO__ALIGN_UP(iov_len);
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    if (iov_len)
+        iov = memcpy(base + iov_at, iov, iov_len);
+    evaio_writev_init(req, fd, offset, iov, count, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_writev(int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_writev(NULL, fd, offset, iov, count, flags, pri, cb, data);
+}
+
+/* sendfile */
+
+void evaio_sendfile_init(evaio_req *req, int out_fd, int in_fd, int64_t offset, size_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SENDFILE, cb, data);
+    req->args.sendfile = (struct evaio_sendfile_args){ .out_fd = out_fd, .in_fd = in_fd, .offset = offset, .length = length };
+}
+
+evaio_req *evaio_ctx_sendfile(evaio_ctx *ctx, int out_fd, int in_fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_sendfile_init(req, out_fd, in_fd, offset, length, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_sendfile(int out_fd, int in_fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_sendfile(NULL, out_fd, in_fd, offset, length, pri, cb, data);
+}
+
+/* copy_file_range */
+
+void evaio_copy_file_range_init(evaio_req *req, int in_fd, int64_t in_offset, int out_fd, int64_t out_offset, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_COPY_FILE_RANGE, cb, data);
+    req->args.copy_file_range = (struct evaio_copy_file_range_args){ .in_fd = in_fd, .in_offset = in_offset, .out_fd = out_fd, .out_offset = out_offset, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_copy_file_range(evaio_ctx *ctx, int in_fd, int64_t in_offset, int out_fd, int64_t out_offset, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_copy_file_range_init(req, in_fd, in_offset, out_fd, out_offset, length, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_copy_file_range(int in_fd, int64_t in_offset, int out_fd, int64_t out_offset, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_copy_file_range(NULL, in_fd, in_offset, out_fd, out_offset, length, flags, pri, cb, data);
+}
+
+/* readahead */
+
+void evaio_readahead_init(evaio_req *req, int fd, int64_t offset, size_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_READAHEAD, cb, data);
+    req->args.readahead = (struct evaio_readahead_args){ .fd = fd, .offset = offset, .length = length };
+}
+
+evaio_req *evaio_ctx_readahead(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_readahead_init(req, fd, offset, length, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_readahead(int fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readahead(NULL, fd, offset, length, pri, cb, data);
+}
+
+/* fadvise */
+
+void evaio_fadvise_init(evaio_req *req, int fd, int64_t offset, size_t length, int advice, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FADVISE, cb, data);
+    req->args.fadvise = (struct evaio_fadvise_args){ .fd = fd, .offset = offset, .length = length, .advice = advice };
+}
+
+evaio_req *evaio_ctx_fadvise(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int advice, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_fadvise_init(req, fd, offset, length, advice, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fadvise(int fd, int64_t offset, size_t length, int advice, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fadvise(NULL, fd, offset, length, advice, pri, cb, data);
+}
+
+/* fallocate */
+
+void evaio_fallocate_init(evaio_req *req, int fd, int mode, int64_t offset, size_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FALLOCATE, cb, data);
+    req->args.fallocate = (struct evaio_fallocate_args){ .fd = fd, .mode = mode, .offset = offset, .length = length };
+}
+
+evaio_req *evaio_ctx_fallocate(evaio_ctx *ctx, int fd, int mode, int64_t offset, size_t length, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_fallocate_init(req, fd, mode, offset, length, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fallocate(int fd, int mode, int64_t offset, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fallocate(NULL, fd, mode, offset, length, pri, cb, data);
+}
+
+/* ftruncate */
+
+void evaio_ftruncate_init(evaio_req *req, int fd, int64_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FTRUNCATE, cb, data);
+    req->args.ftruncate = (struct evaio_ftruncate_args){ .fd = fd, .length = length };
+}
+
+evaio_req *evaio_ctx_ftruncate(evaio_ctx *ctx, int fd, int64_t length, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_ftruncate_init(req, fd, length, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ftruncate(int fd, int64_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_ftruncate(NULL, fd, length, pri, cb, data);
+}
+
+/* fstatvfs */
+
+void evaio_fstatvfs_init(evaio_req *req, int fd, struct statvfs *buf, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FSTATVFS, cb, data);
+    req->args.fstatvfs = (struct evaio_fstatvfs_args){ .fd = fd, .buf = buf };
+}
+
+evaio_req *evaio_ctx_fstatvfs(evaio_ctx *ctx, int fd, struct statvfs *buf, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t buf_at = size;
+    if (!buf)
+        size += EVAIO__ALIGN_UP(sizeof(struct statvfs));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    if (!buf)
+        buf = (struct statvfs *)(base + buf_at);
+    evaio_fstatvfs_init(req, fd, buf, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fstatvfs(int fd, struct statvfs *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fstatvfs(NULL, fd, buf, pri, cb, data);
+}
+
+/* fchmod */
+
+void evaio_fchmod_init(evaio_req *req, int fd, mode_t mode, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FCHMOD, cb, data);
+    req->args.fchmod = (struct evaio_fchmod_args){ .fd = fd, .mode = mode };
+}
+
+evaio_req *evaio_ctx_fchmod(evaio_ctx *ctx, int fd, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_fchmod_init(req, fd, mode, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fchmod(int fd, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fchmod(NULL, fd, mode, pri, cb, data);
+}
+
+/* fchown */
+
+void evaio_fchown_init(evaio_req *req, int fd, uid_t uid, gid_t gid, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FCHOWN, cb, data);
+    req->args.fchown = (struct evaio_fchown_args){ .fd = fd, .uid = uid, .gid = gid };
+}
+
+evaio_req *evaio_ctx_fchown(evaio_ctx *ctx, int fd, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_fchown_init(req, fd, uid, gid, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fchown(int fd, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fchown(NULL, fd, uid, gid, pri, cb, data);
+}
+
+/* futime */
+
+void evaio_futime_init(evaio_req *req, int fd, struct timespec atime, struct timespec mtime, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FUTIME, cb, data);
+    req->args.futime = (struct evaio_futime_args){ .fd = fd, .atime = atime, .mtime = mtime };
+}
+
+evaio_req *evaio_ctx_futime(evaio_ctx *ctx, int fd, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_futime_init(req, fd, atime, mtime, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_futime(int fd, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_futime(NULL, fd, atime, mtime, pri, cb, data);
+}
+
+/* fdatasync */
+
+void evaio_fdatasync_init(evaio_req *req, int fd, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FDATASYNC, cb, data);
+    req->args.fdatasync = (struct evaio_fdatasync_args){ .fd = fd };
+}
+
+evaio_req *evaio_ctx_fdatasync(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_fdatasync_init(req, fd, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fdatasync(int fd, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fdatasync(NULL, fd, pri, cb, data);
+}
+
+/* syncfs */
+
+void evaio_syncfs_init(evaio_req *req, int fd, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SYNCFS, cb, data);
+    req->args.syncfs = (struct evaio_syncfs_args){ .fd = fd };
+}
+
+evaio_req *evaio_ctx_syncfs(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_syncfs_init(req, fd, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_syncfs(int fd, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_syncfs(NULL, fd, pri, cb, data);
+}
+
+/* sync_file_range */
+
+void evaio_sync_file_range_init(evaio_req *req, int fd, int64_t offset, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SYNC_FILE_RANGE, cb, data);
+    req->args.sync_file_range = (struct evaio_sync_file_range_args){ .fd = fd, .offset = offset, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_sync_file_range(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_sync_file_range_init(req, fd, offset, length, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_sync_file_range(int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_sync_file_range(NULL, fd, offset, length, flags, pri, cb, data);
+}
+
+/* fcntl */
+
+void evaio_fcntl_init(evaio_req *req, int fd, int cmd, intptr_t arg, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FCNTL, cb, data);
+    req->args.fcntl = (struct evaio_fcntl_args){ .fd = fd, .cmd = cmd, .arg = arg };
+}
+
+evaio_req *evaio_ctx_fcntl(evaio_ctx *ctx, int fd, int cmd, intptr_t arg, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_fcntl_init(req, fd, cmd, arg, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fcntl(int fd, int cmd, intptr_t arg, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fcntl(NULL, fd, cmd, arg, pri, cb, data);
+}
+
+/* ioctl */
+
+void evaio_ioctl_init(evaio_req *req, int fd, unsigned long request, intptr_t arg, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_IOCTL, cb, data);
+    req->args.ioctl = (struct evaio_ioctl_args){ .fd = fd, .request = request, .arg = arg };
+}
+
+evaio_req *evaio_ctx_ioctl(evaio_ctx *ctx, int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_ioctl_init(req, fd, request, arg, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ioctl(int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_ioctl(NULL, fd, request, arg, pri, cb, data);
+}
+
+/* flock */
+
+void evaio_flock_init(evaio_req *req, int fd, int operation, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FLOCK, cb, data);
+    req->args.flock = (struct evaio_flock_args){ .fd = fd, .operation = operation };
+}
+
+evaio_req *evaio_ctx_flock(evaio_ctx *ctx, int fd, int operation, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_flock_init(req, fd, operation, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_flock(int fd, int operation, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_flock(NULL, fd, operation, pri, cb, data);
+}
+
+/* fiemap */
+
+void evaio_fiemap_init(evaio_req *req, int fd, int64_t offset, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FIEMAP, cb, data);
+    req->args.fiemap = (struct evaio_fiemap_args){ .fd = fd, .offset = offset, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_fiemap(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_fiemap_init(req, fd, offset, length, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fiemap(int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fiemap(NULL, fd, offset, length, flags, pri, cb, data);
 }
 
 /* openat2 */

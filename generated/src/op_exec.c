@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/statvfs.h>
 
 void evaio__execute(evaio_req *req)
@@ -193,6 +195,200 @@ void evaio__execute(evaio_req *req)
     case EVAIO_OP_WD_CLOSE: {
         struct evaio_wd_close_args *a = &req->args.wd_close;
         result = evaio__exec_wd_close(req, a);
+        break;
+    }
+    case EVAIO_OP_DUP2: {
+        struct evaio_dup2_args *a = &req->args.dup2;
+        result = evaio__exec_dup2(req, a);
+        break;
+    }
+    case EVAIO_OP_DUP3: {
+        struct evaio_dup3_args *a = &req->args.dup3;
+        result = evaio__exec_dup3(req, a);
+        break;
+    }
+    case EVAIO_OP_SEEK: {
+        struct evaio_seek_args *a = &req->args.seek;
+        int fd = a->fd;
+        int64_t offset = a->offset;
+        int whence = a->whence;
+        do
+            result = lseek(fd, (off_t)offset, whence);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_READV: {
+        struct evaio_readv_args *a = &req->args.readv;
+        result = evaio__exec_readv(req, a);
+        break;
+    }
+    case EVAIO_OP_WRITEV: {
+        struct evaio_writev_args *a = &req->args.writev;
+        result = evaio__exec_writev(req, a);
+        break;
+    }
+    case EVAIO_OP_SENDFILE: {
+        struct evaio_sendfile_args *a = &req->args.sendfile;
+        result = evaio__exec_sendfile(req, a);
+        break;
+    }
+    case EVAIO_OP_COPY_FILE_RANGE: {
+#if defined(__linux__)
+        struct evaio_copy_file_range_args *a = &req->args.copy_file_range;
+        int in_fd = a->in_fd;
+        int64_t in_offset = a->in_offset;
+        int out_fd = a->out_fd;
+        int64_t out_offset = a->out_offset;
+        size_t length = a->length;
+        int flags = a->flags;
+        do
+            result = copy_file_range(in_fd, in_offset == -1 ? NULL : &(loff_t){ in_offset }, out_fd, out_offset == -1 ? NULL : &(loff_t){ out_offset }, length, (unsigned)flags);
+        while (result == -1 && errno == EINTR);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_READAHEAD: {
+        struct evaio_readahead_args *a = &req->args.readahead;
+        result = evaio__exec_readahead(req, a);
+        break;
+    }
+    case EVAIO_OP_FADVISE: {
+#if !defined(__APPLE__)
+        struct evaio_fadvise_args *a = &req->args.fadvise;
+        int fd = a->fd;
+        int64_t offset = a->offset;
+        size_t length = a->length;
+        int advice = a->advice;
+        do
+            result = evaio__err(posix_fadvise(fd, (off_t)offset, (off_t)length, advice));
+        while (result == -1 && errno == EINTR);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_FALLOCATE: {
+        struct evaio_fallocate_args *a = &req->args.fallocate;
+        result = evaio__exec_fallocate(req, a);
+        break;
+    }
+    case EVAIO_OP_FTRUNCATE: {
+        struct evaio_ftruncate_args *a = &req->args.ftruncate;
+        int fd = a->fd;
+        int64_t length = a->length;
+        do
+            result = ftruncate(fd, (off_t)length);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_FSTATVFS: {
+        struct evaio_fstatvfs_args *a = &req->args.fstatvfs;
+        if (!a->buf) {
+            a->buf = evaio__own(req, sizeof(struct statvfs));
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        int fd = a->fd;
+        struct statvfs *buf = a->buf;
+        do
+            result = fstatvfs(fd, buf);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_FCHMOD: {
+        struct evaio_fchmod_args *a = &req->args.fchmod;
+        int fd = a->fd;
+        mode_t mode = a->mode;
+        do
+            result = fchmod(fd, mode);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_FCHOWN: {
+        struct evaio_fchown_args *a = &req->args.fchown;
+        int fd = a->fd;
+        uid_t uid = a->uid;
+        gid_t gid = a->gid;
+        do
+            result = fchown(fd, uid, gid);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_FUTIME: {
+        struct evaio_futime_args *a = &req->args.futime;
+        int fd = a->fd;
+        struct timespec atime = a->atime;
+        struct timespec mtime = a->mtime;
+        do
+            result = futimens(fd, (const struct timespec[2]){ atime, mtime });
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_FDATASYNC: {
+        struct evaio_fdatasync_args *a = &req->args.fdatasync;
+        result = evaio__exec_fdatasync(req, a);
+        break;
+    }
+    case EVAIO_OP_SYNCFS: {
+#if defined(__linux__)
+        struct evaio_syncfs_args *a = &req->args.syncfs;
+        int fd = a->fd;
+        do
+            result = syncfs(fd);
+        while (result == -1 && errno == EINTR);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_SYNC_FILE_RANGE: {
+        struct evaio_sync_file_range_args *a = &req->args.sync_file_range;
+        result = evaio__exec_sync_file_range(req, a);
+        break;
+    }
+    case EVAIO_OP_FCNTL: {
+        struct evaio_fcntl_args *a = &req->args.fcntl;
+        int fd = a->fd;
+        int cmd = a->cmd;
+        intptr_t arg = a->arg;
+        do
+            result = fcntl(fd, cmd == F_DUPFD ? F_DUPFD_CLOEXEC : cmd, arg);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_IOCTL: {
+        struct evaio_ioctl_args *a = &req->args.ioctl;
+        int fd = a->fd;
+        unsigned long request = a->request;
+        intptr_t arg = a->arg;
+        result = ioctl(fd, request, arg); /* never repeated on EINTR */
+        break;
+    }
+    case EVAIO_OP_FLOCK: {
+        struct evaio_flock_args *a = &req->args.flock;
+        int fd = a->fd;
+        int operation = a->operation;
+        do
+            result = flock(fd, operation);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_FIEMAP: {
+#if defined(__linux__)
+        struct evaio_fiemap_args *a = &req->args.fiemap;
+        result = evaio__exec_fiemap(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
         break;
     }
     case EVAIO_OP_OPENAT2: {

@@ -124,6 +124,116 @@ EVAIO_API evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void
 EVAIO_API evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data);
 
+/* dup2: Duplicates a descriptor onto a given number, close-on-exec. */
+EVAIO_API evaio_req *evaio_dup2(int fd, int new_fd, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_dup2(evaio_ctx *ctx, int fd, int new_fd, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_dup2_init(evaio_req *req, int fd, int new_fd, evaio_cb cb, void *data);
+
+/* dup3: Duplicates a descriptor onto a given number, with flags; always close-on-exec. */
+EVAIO_API evaio_req *evaio_dup3(int fd, int new_fd, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_dup3(evaio_ctx *ctx, int fd, int new_fd, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_dup3_init(evaio_req *req, int fd, int new_fd, int flags, evaio_cb cb, void *data);
+
+/* seek: Moves a descriptor's file position and reports it. */
+EVAIO_API evaio_req *evaio_seek(int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_seek(evaio_ctx *ctx, int fd, int64_t offset, int whence, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_seek_init(evaio_req *req, int fd, int64_t offset, int whence, evaio_cb cb, void *data);
+
+/* readv: Reads into several buffers from an offset, or from the file position. */
+EVAIO_API evaio_req *evaio_readv(int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readv(evaio_ctx *ctx, int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_readv_init(evaio_req *req, int fd, int64_t offset, const struct iovec *iov, int count, int flags, evaio_cb cb, void *data);
+
+/* writev: Writes from several buffers at an offset, or at the file position. */
+EVAIO_API evaio_req *evaio_writev(int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_writev(evaio_ctx *ctx, int fd, int64_t offset, const struct iovec *iov, int count, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_writev_init(evaio_req *req, int fd, int64_t offset, const struct iovec *iov, int count, int flags, evaio_cb cb, void *data);
+
+/* sendfile: Copies bytes from one descriptor to another inside the kernel. */
+EVAIO_API evaio_req *evaio_sendfile(int out_fd, int in_fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_sendfile(evaio_ctx *ctx, int out_fd, int in_fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_sendfile_init(evaio_req *req, int out_fd, int in_fd, int64_t offset, size_t length, evaio_cb cb, void *data);
+
+/* copy_file_range: Copies a range of one file to another inside the kernel (Linux). */
+EVAIO_API evaio_req *evaio_copy_file_range(int in_fd, int64_t in_offset, int out_fd, int64_t out_offset, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_copy_file_range(evaio_ctx *ctx, int in_fd, int64_t in_offset, int out_fd, int64_t out_offset, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_copy_file_range_init(evaio_req *req, int in_fd, int64_t in_offset, int out_fd, int64_t out_offset, size_t length, int flags, evaio_cb cb, void *data);
+
+/* readahead: Starts reading a file range into the page cache. */
+EVAIO_API evaio_req *evaio_readahead(int fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readahead(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_readahead_init(evaio_req *req, int fd, int64_t offset, size_t length, evaio_cb cb, void *data);
+
+/* fadvise: Declares how a file range will be accessed. */
+EVAIO_API evaio_req *evaio_fadvise(int fd, int64_t offset, size_t length, int advice, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fadvise(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int advice, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fadvise_init(evaio_req *req, int fd, int64_t offset, size_t length, int advice, evaio_cb cb, void *data);
+
+/* fallocate: Allocates, deallocates or zeroes space of a file range. */
+EVAIO_API evaio_req *evaio_fallocate(int fd, int mode, int64_t offset, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fallocate(evaio_ctx *ctx, int fd, int mode, int64_t offset, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fallocate_init(evaio_req *req, int fd, int mode, int64_t offset, size_t length, evaio_cb cb, void *data);
+
+/* ftruncate: Sets the size of an open file. */
+EVAIO_API evaio_req *evaio_ftruncate(int fd, int64_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_ftruncate(evaio_ctx *ctx, int fd, int64_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_ftruncate_init(evaio_req *req, int fd, int64_t length, evaio_cb cb, void *data);
+
+/* fstatvfs: Reports statistics of the filesystem holding an open file. */
+EVAIO_API evaio_req *evaio_fstatvfs(int fd, struct statvfs *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fstatvfs(evaio_ctx *ctx, int fd, struct statvfs *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fstatvfs_init(evaio_req *req, int fd, struct statvfs *buf, evaio_cb cb, void *data);
+
+/* fchmod: Changes the permission bits of an open file. */
+EVAIO_API evaio_req *evaio_fchmod(int fd, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fchmod(evaio_ctx *ctx, int fd, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fchmod_init(evaio_req *req, int fd, mode_t mode, evaio_cb cb, void *data);
+
+/* fchown: Changes the owner and group of an open file. */
+EVAIO_API evaio_req *evaio_fchown(int fd, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fchown(evaio_ctx *ctx, int fd, uid_t uid, gid_t gid, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fchown_init(evaio_req *req, int fd, uid_t uid, gid_t gid, evaio_cb cb, void *data);
+
+/* futime: Sets the access and modification times of an open file, in nanoseconds. */
+EVAIO_API evaio_req *evaio_futime(int fd, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_futime(evaio_ctx *ctx, int fd, struct timespec atime, struct timespec mtime, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_futime_init(evaio_req *req, int fd, struct timespec atime, struct timespec mtime, evaio_cb cb, void *data);
+
+/* fdatasync: Flushes a file's data, and the metadata needed to read it, to storage. */
+EVAIO_API evaio_req *evaio_fdatasync(int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fdatasync(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fdatasync_init(evaio_req *req, int fd, evaio_cb cb, void *data);
+
+/* syncfs: Flushes everything of the filesystem holding an open file (Linux). */
+EVAIO_API evaio_req *evaio_syncfs(int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_syncfs(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_syncfs_init(evaio_req *req, int fd, evaio_cb cb, void *data);
+
+/* sync_file_range: Writes back dirty pages of a file range (Linux), or the whole file's data elsewhere. */
+EVAIO_API evaio_req *evaio_sync_file_range(int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_sync_file_range(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_sync_file_range_init(evaio_req *req, int fd, int64_t offset, size_t length, int flags, evaio_cb cb, void *data);
+
+/* fcntl: Performs a descriptor control command. */
+EVAIO_API evaio_req *evaio_fcntl(int fd, int cmd, intptr_t arg, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fcntl(evaio_ctx *ctx, int fd, int cmd, intptr_t arg, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fcntl_init(evaio_req *req, int fd, int cmd, intptr_t arg, evaio_cb cb, void *data);
+
+/* ioctl: Performs a device-specific control request. */
+EVAIO_API evaio_req *evaio_ioctl(int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_ioctl(evaio_ctx *ctx, int fd, unsigned long request, intptr_t arg, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_ioctl_init(evaio_req *req, int fd, unsigned long request, intptr_t arg, evaio_cb cb, void *data);
+
+/* flock: Applies or removes an advisory lock on an open file. */
+EVAIO_API evaio_req *evaio_flock(int fd, int operation, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_flock(evaio_ctx *ctx, int fd, int operation, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_flock_init(evaio_req *req, int fd, int operation, evaio_cb cb, void *data);
+
+/* fiemap: Reports the extents (on-disk pieces) of a file range (Linux). */
+EVAIO_API evaio_req *evaio_fiemap(int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fiemap(evaio_ctx *ctx, int fd, int64_t offset, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fiemap_init(evaio_req *req, int fd, int64_t offset, size_t length, int flags, evaio_cb cb, void *data);
+
 /* openat2: Opens a file with control over how its path is resolved. */
 EVAIO_API evaio_req *evaio_openat2(const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_openat2(evaio_ctx *ctx, const char *path, int flags, mode_t mode, unsigned long resolve, int pri, evaio_cb cb, void *data);

@@ -24,6 +24,28 @@ enum evaio_op {
     EVAIO_OP_READDIR = 16,
     EVAIO_OP_WD_OPEN = 17,
     EVAIO_OP_WD_CLOSE = 18,
+    EVAIO_OP_DUP2 = 100,
+    EVAIO_OP_DUP3 = 101,
+    EVAIO_OP_SEEK = 102,
+    EVAIO_OP_READV = 103,
+    EVAIO_OP_WRITEV = 104,
+    EVAIO_OP_SENDFILE = 105,
+    EVAIO_OP_COPY_FILE_RANGE = 106,
+    EVAIO_OP_READAHEAD = 107,
+    EVAIO_OP_FADVISE = 108,
+    EVAIO_OP_FALLOCATE = 109,
+    EVAIO_OP_FTRUNCATE = 110,
+    EVAIO_OP_FSTATVFS = 111,
+    EVAIO_OP_FCHMOD = 112,
+    EVAIO_OP_FCHOWN = 113,
+    EVAIO_OP_FUTIME = 114,
+    EVAIO_OP_FDATASYNC = 115,
+    EVAIO_OP_SYNCFS = 116,
+    EVAIO_OP_SYNC_FILE_RANGE = 117,
+    EVAIO_OP_FCNTL = 118,
+    EVAIO_OP_IOCTL = 119,
+    EVAIO_OP_FLOCK = 120,
+    EVAIO_OP_FIEMAP = 121,
     EVAIO_OP_OPENAT2 = 200,
     EVAIO_OP_STATX = 201,
     EVAIO_OP_STATVFS = 202,
@@ -45,7 +67,7 @@ enum evaio_op {
     EVAIO_OP_RMTREE = 550,
 };
 
-#define EVAIO_OP_COUNT 37
+#define EVAIO_OP_COUNT 59
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -67,6 +89,44 @@ enum evaio_op {
 #define EVAIO_HAVE_READDIR 1
 #define EVAIO_HAVE_WD_OPEN 1
 #define EVAIO_HAVE_WD_CLOSE 1
+#define EVAIO_HAVE_DUP2 1
+#define EVAIO_HAVE_DUP3 1
+#define EVAIO_HAVE_SEEK 1
+#define EVAIO_HAVE_READV 1
+#define EVAIO_HAVE_WRITEV 1
+#define EVAIO_HAVE_SENDFILE 1
+#if defined(__linux__)
+#define EVAIO_HAVE_COPY_FILE_RANGE 1
+#else
+#define EVAIO_HAVE_COPY_FILE_RANGE 0
+#endif
+#define EVAIO_HAVE_READAHEAD 1
+#if !defined(__APPLE__)
+#define EVAIO_HAVE_FADVISE 1
+#else
+#define EVAIO_HAVE_FADVISE 0
+#endif
+#define EVAIO_HAVE_FALLOCATE 1
+#define EVAIO_HAVE_FTRUNCATE 1
+#define EVAIO_HAVE_FSTATVFS 1
+#define EVAIO_HAVE_FCHMOD 1
+#define EVAIO_HAVE_FCHOWN 1
+#define EVAIO_HAVE_FUTIME 1
+#define EVAIO_HAVE_FDATASYNC 1
+#if defined(__linux__)
+#define EVAIO_HAVE_SYNCFS 1
+#else
+#define EVAIO_HAVE_SYNCFS 0
+#endif
+#define EVAIO_HAVE_SYNC_FILE_RANGE 1
+#define EVAIO_HAVE_FCNTL 1
+#define EVAIO_HAVE_IOCTL 1
+#define EVAIO_HAVE_FLOCK 1
+#if defined(__linux__)
+#define EVAIO_HAVE_FIEMAP 1
+#else
+#define EVAIO_HAVE_FIEMAP 0
+#endif
 #if defined(__linux__)
 #define EVAIO_HAVE_OPENAT2 1
 #else
@@ -199,6 +259,164 @@ struct evaio_wd_open_args {
 /* wd_close: Releases a working directory handle. */
 struct evaio_wd_close_args {
     evaio_wd *handle;
+};
+
+/* dup2: Duplicates a descriptor onto a given number, close-on-exec. */
+struct evaio_dup2_args {
+    int fd;
+    int new_fd;
+};
+
+/* dup3: Duplicates a descriptor onto a given number, with flags; always close-on-exec. */
+struct evaio_dup3_args {
+    int fd;
+    int new_fd;
+    int flags;
+};
+
+/* seek: Moves a descriptor's file position and reports it. */
+struct evaio_seek_args {
+    int fd;
+    int64_t offset;
+    int whence;
+};
+
+/* readv: Reads into several buffers from an offset, or from the file position. */
+struct evaio_readv_args {
+    int fd;
+    int64_t offset;
+    const struct iovec *iov;
+    int count;
+    int flags;
+};
+
+/* writev: Writes from several buffers at an offset, or at the file position. */
+struct evaio_writev_args {
+    int fd;
+    int64_t offset;
+    const struct iovec *iov;
+    int count;
+    int flags;
+};
+
+/* sendfile: Copies bytes from one descriptor to another inside the kernel. */
+struct evaio_sendfile_args {
+    int out_fd;
+    int in_fd;
+    int64_t offset;
+    size_t length;
+};
+
+/* copy_file_range: Copies a range of one file to another inside the kernel (Linux). */
+struct evaio_copy_file_range_args {
+    int in_fd;
+    int64_t in_offset;
+    int out_fd;
+    int64_t out_offset;
+    size_t length;
+    int flags;
+};
+
+/* readahead: Starts reading a file range into the page cache. */
+struct evaio_readahead_args {
+    int fd;
+    int64_t offset;
+    size_t length;
+};
+
+/* fadvise: Declares how a file range will be accessed. */
+struct evaio_fadvise_args {
+    int fd;
+    int64_t offset;
+    size_t length;
+    int advice;
+};
+
+/* fallocate: Allocates, deallocates or zeroes space of a file range. */
+struct evaio_fallocate_args {
+    int fd;
+    int mode;
+    int64_t offset;
+    size_t length;
+};
+
+/* ftruncate: Sets the size of an open file. */
+struct evaio_ftruncate_args {
+    int fd;
+    int64_t length;
+};
+
+/* fstatvfs: Reports statistics of the filesystem holding an open file. */
+struct evaio_fstatvfs_args {
+    int fd;
+    struct statvfs *buf;
+};
+
+/* fchmod: Changes the permission bits of an open file. */
+struct evaio_fchmod_args {
+    int fd;
+    mode_t mode;
+};
+
+/* fchown: Changes the owner and group of an open file. */
+struct evaio_fchown_args {
+    int fd;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* futime: Sets the access and modification times of an open file, in nanoseconds. */
+struct evaio_futime_args {
+    int fd;
+    struct timespec atime;
+    struct timespec mtime;
+};
+
+/* fdatasync: Flushes a file's data, and the metadata needed to read it, to storage. */
+struct evaio_fdatasync_args {
+    int fd;
+};
+
+/* syncfs: Flushes everything of the filesystem holding an open file (Linux). */
+struct evaio_syncfs_args {
+    int fd;
+};
+
+/* sync_file_range: Writes back dirty pages of a file range (Linux), or the whole file's data elsewhere. */
+struct evaio_sync_file_range_args {
+    int fd;
+    int64_t offset;
+    size_t length;
+    int flags;
+};
+
+/* fcntl: Performs a descriptor control command. */
+struct evaio_fcntl_args {
+    int fd;
+    int cmd;
+    intptr_t arg;
+};
+
+/* ioctl: Performs a device-specific control request. */
+struct evaio_ioctl_args {
+    int fd;
+    unsigned long request;
+    intptr_t arg;
+};
+
+/* flock: Applies or removes an advisory lock on an open file. */
+struct evaio_flock_args {
+    int fd;
+    int operation;
+};
+
+/* fiemap: Reports the extents (on-disk pieces) of a file range (Linux). */
+struct evaio_fiemap_args {
+    int fd;
+    int64_t offset;
+    size_t length;
+    int flags;
+    struct fiemap_extent *extents;
 };
 
 /* openat2: Opens a file with control over how its path is resolved. */
@@ -345,6 +563,28 @@ union evaio_op_args {
     struct evaio_readdir_args readdir;
     struct evaio_wd_open_args wd_open;
     struct evaio_wd_close_args wd_close;
+    struct evaio_dup2_args dup2;
+    struct evaio_dup3_args dup3;
+    struct evaio_seek_args seek;
+    struct evaio_readv_args readv;
+    struct evaio_writev_args writev;
+    struct evaio_sendfile_args sendfile;
+    struct evaio_copy_file_range_args copy_file_range;
+    struct evaio_readahead_args readahead;
+    struct evaio_fadvise_args fadvise;
+    struct evaio_fallocate_args fallocate;
+    struct evaio_ftruncate_args ftruncate;
+    struct evaio_fstatvfs_args fstatvfs;
+    struct evaio_fchmod_args fchmod;
+    struct evaio_fchown_args fchown;
+    struct evaio_futime_args futime;
+    struct evaio_fdatasync_args fdatasync;
+    struct evaio_syncfs_args syncfs;
+    struct evaio_sync_file_range_args sync_file_range;
+    struct evaio_fcntl_args fcntl;
+    struct evaio_ioctl_args ioctl;
+    struct evaio_flock_args flock;
+    struct evaio_fiemap_args fiemap;
     struct evaio_openat2_args openat2;
     struct evaio_statx_args statx;
     struct evaio_statvfs_args statvfs;
