@@ -11,5 +11,17 @@ int64_t evaio__exec_busy(evaio_req *req, struct evaio_busy_args *a);
 int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a);
 int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
 int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
+int64_t evaio__exec_getxattr(evaio_req *req, struct evaio_getxattr_args *a);
+int64_t evaio__exec_setxattr(evaio_req *req, struct evaio_setxattr_args *a);
+int64_t evaio__exec_listxattr(evaio_req *req, struct evaio_listxattr_args *a);
+int64_t evaio__exec_removexattr(evaio_req *req, struct evaio_removexattr_args *a);
+int64_t evaio__exec_lgetxattr(evaio_req *req, struct evaio_lgetxattr_args *a);
+int64_t evaio__exec_lsetxattr(evaio_req *req, struct evaio_lsetxattr_args *a);
+int64_t evaio__exec_llistxattr(evaio_req *req, struct evaio_llistxattr_args *a);
+int64_t evaio__exec_lremovexattr(evaio_req *req, struct evaio_lremovexattr_args *a);
+int64_t evaio__exec_fgetxattr(evaio_req *req, struct evaio_fgetxattr_args *a);
+int64_t evaio__exec_fsetxattr(evaio_req *req, struct evaio_fsetxattr_args *a);
+int64_t evaio__exec_flistxattr(evaio_req *req, struct evaio_flistxattr_args *a);
+int64_t evaio__exec_fremovexattr(evaio_req *req, struct evaio_fremovexattr_args *a);
 
 #endif

@@ -66,6 +66,12 @@ typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
 /* Constants and structs of particular operations (flags, entry records);
  * each block names its operations. */
 
+/* setxattr, lsetxattr, fsetxattr: `flags` (0 creates or replaces).  The
+ * values of XATTR_CREATE and XATTR_REPLACE in Linux's <sys/xattr.h>, so
+ * either spelling works there. */
+#define EVAIO_XATTR_CREATE 1  /* fail with EEXIST if the attribute exists */
+#define EVAIO_XATTR_REPLACE 2 /* fail with ENODATA if it does not */
+
 /* (end of operation constants) */
 
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */
