@@ -3,6 +3,7 @@
 evaio_test(test_ops_fd LABELS ops)     # open close read write fstat fsync
 evaio_test(test_ops_path LABELS ops)   # stat lstat unlink mkdir rmdir rename readdir
 evaio_test(test_ops_misc LABELS ops)   # nop busy custom
+evaio_test(test_ops_xattr LABELS ops LIBS ${CMAKE_DL_LIBS})  # getxattr setxattr listxattr removexattr, l- and f- forms
 
 # Every op in the spec must have a test: spec_coverage.py fails listing the
 # ops that no tests/test_ops_*.c calls as evaio_NAME( or evaio_NAME_init(.
