@@ -8,6 +8,7 @@ evaio_test(test_ops_misc LABELS ops)   # nop busy custom
 evaio_test(test_ops_wd LABELS ops)     # wd_open wd_close, the _at forms, evaio_req_set_wd
 evaio_test(test_ops_fd2 LABELS ops)    # dup2 dup3 seek readv writev sendfile copy_file_range fcntl ioctl flock
 evaio_test(test_ops_fd3 LABELS ops)    # readahead fadvise fallocate ftruncate fstatvfs fchmod fchown futime fdatasync syncfs sync_file_range fiemap
+evaio_test(test_ops_xattr LABELS ops LIBS ${CMAKE_DL_LIBS})  # getxattr setxattr listxattr removexattr, l- and f- forms
 
 # Every op in the spec must have a test: spec_coverage.py fails listing the
 # ops that no tests/test_ops_*.c calls as evaio_NAME( or evaio_NAME_init(.

@@ -76,6 +76,18 @@ static const char *const op_names[] = {
     [EVAIO_OP_ACCESS] = "access",
     [EVAIO_OP_MKDTEMP] = "mkdtemp",
     [EVAIO_OP_MKSTEMP] = "mkstemp",
+    [EVAIO_OP_GETXATTR] = "getxattr",
+    [EVAIO_OP_SETXATTR] = "setxattr",
+    [EVAIO_OP_LISTXATTR] = "listxattr",
+    [EVAIO_OP_REMOVEXATTR] = "removexattr",
+    [EVAIO_OP_LGETXATTR] = "lgetxattr",
+    [EVAIO_OP_LSETXATTR] = "lsetxattr",
+    [EVAIO_OP_LLISTXATTR] = "llistxattr",
+    [EVAIO_OP_LREMOVEXATTR] = "lremovexattr",
+    [EVAIO_OP_FGETXATTR] = "fgetxattr",
+    [EVAIO_OP_FSETXATTR] = "fsetxattr",
+    [EVAIO_OP_FLISTXATTR] = "flistxattr",
+    [EVAIO_OP_FREMOVEXATTR] = "fremovexattr",
     [EVAIO_OP_RMTREE] = "rmtree",
 };
 
@@ -311,6 +323,91 @@ int evaio__op_prepare(evaio_req *req)
         struct evaio_mkstemp_args *a = &req->args.mkstemp;
         a->text = NULL;
         if (!a->pattern)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_GETXATTR: {
+        struct evaio_getxattr_args *a = &req->args.getxattr;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        if (!a->path || !a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_SETXATTR: {
+        struct evaio_setxattr_args *a = &req->args.setxattr;
+        if (!a->path || !a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LISTXATTR: {
+        struct evaio_listxattr_args *a = &req->args.listxattr;
+        a->names = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_REMOVEXATTR: {
+        struct evaio_removexattr_args *a = &req->args.removexattr;
+        if (!a->path || !a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LGETXATTR: {
+        struct evaio_lgetxattr_args *a = &req->args.lgetxattr;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        if (!a->path || !a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LSETXATTR: {
+        struct evaio_lsetxattr_args *a = &req->args.lsetxattr;
+        if (!a->path || !a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LLISTXATTR: {
+        struct evaio_llistxattr_args *a = &req->args.llistxattr;
+        a->names = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_LREMOVEXATTR: {
+        struct evaio_lremovexattr_args *a = &req->args.lremovexattr;
+        if (!a->path || !a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_FGETXATTR: {
+        struct evaio_fgetxattr_args *a = &req->args.fgetxattr;
+        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+            a->buf = NULL;
+            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+        }
+        if (!a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_FSETXATTR: {
+        struct evaio_fsetxattr_args *a = &req->args.fsetxattr;
+        if (!a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_FLISTXATTR: {
+        struct evaio_flistxattr_args *a = &req->args.flistxattr;
+        a->names = NULL;
+        return 0;
+    }
+    case EVAIO_OP_FREMOVEXATTR: {
+        struct evaio_fremovexattr_args *a = &req->args.fremovexattr;
+        if (!a->name)
             return EFAULT;
         return 0;
     }
@@ -2299,6 +2396,488 @@ evaio_req *evaio_mkstemp_at(evaio_wd *wd, const char *pattern, int flags, int pr
 evaio_req *evaio_mkstemp(const char *pattern, int flags, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_mkstemp(NULL, pattern, flags, pri, cb, data);
+}
+
+/* getxattr */
+
+void evaio_getxattr_init(evaio_req *req, const char *path, const char *name, void *buf, size_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_GETXATTR, cb, data);
+    req->args.getxattr = (struct evaio_getxattr_args){ .path = path, .name = name, .buf = buf, .length = length };
+}
+
+evaio_req *evaio_ctx_getxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    name = memcpy(base + name_at, name, name_len);
+    evaio_getxattr_init(req, path, name, buf, length, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_getxattr(evaio_ctx *ctx, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_getxattr_at(ctx, NULL, path, name, buf, length, pri, cb, data);
+}
+
+evaio_req *evaio_getxattr_at(evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_getxattr_at(NULL, wd, path, name, buf, length, pri, cb, data);
+}
+
+evaio_req *evaio_getxattr(const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_getxattr(NULL, path, name, buf, length, pri, cb, data);
+}
+
+/* setxattr */
+
+void evaio_setxattr_init(evaio_req *req, const char *path, const char *name, const void *buf, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SETXATTR, cb, data);
+    req->args.setxattr = (struct evaio_setxattr_args){ .path = path, .name = name, .buf = buf, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_setxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    name = memcpy(base + name_at, name, name_len);
+    evaio_setxattr_init(req, path, name, buf, length, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_setxattr(evaio_ctx *ctx, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_setxattr_at(ctx, NULL, path, name, buf, length, flags, pri, cb, data);
+}
+
+evaio_req *evaio_setxattr_at(evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_setxattr_at(NULL, wd, path, name, buf, length, flags, pri, cb, data);
+}
+
+evaio_req *evaio_setxattr(const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_setxattr(NULL, path, name, buf, length, flags, pri, cb, data);
+}
+
+/* listxattr */
+
+void evaio_listxattr_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LISTXATTR, cb, data);
+    req->args.listxattr = (struct evaio_listxattr_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_listxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_listxattr_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_listxattr(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_listxattr_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_listxattr_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_listxattr_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_listxattr(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_listxattr(NULL, path, pri, cb, data);
+}
+
+/* removexattr */
+
+void evaio_removexattr_init(evaio_req *req, const char *path, const char *name, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_REMOVEXATTR, cb, data);
+    req->args.removexattr = (struct evaio_removexattr_args){ .path = path, .name = name };
+}
+
+evaio_req *evaio_ctx_removexattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    name = memcpy(base + name_at, name, name_len);
+    evaio_removexattr_init(req, path, name, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_removexattr(evaio_ctx *ctx, const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_removexattr_at(ctx, NULL, path, name, pri, cb, data);
+}
+
+evaio_req *evaio_removexattr_at(evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_removexattr_at(NULL, wd, path, name, pri, cb, data);
+}
+
+evaio_req *evaio_removexattr(const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_removexattr(NULL, path, name, pri, cb, data);
+}
+
+/* lgetxattr */
+
+void evaio_lgetxattr_init(evaio_req *req, const char *path, const char *name, void *buf, size_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LGETXATTR, cb, data);
+    req->args.lgetxattr = (struct evaio_lgetxattr_args){ .path = path, .name = name, .buf = buf, .length = length };
+}
+
+evaio_req *evaio_ctx_lgetxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    name = memcpy(base + name_at, name, name_len);
+    evaio_lgetxattr_init(req, path, name, buf, length, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_lgetxattr(evaio_ctx *ctx, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lgetxattr_at(ctx, NULL, path, name, buf, length, pri, cb, data);
+}
+
+evaio_req *evaio_lgetxattr_at(evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lgetxattr_at(NULL, wd, path, name, buf, length, pri, cb, data);
+}
+
+evaio_req *evaio_lgetxattr(const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lgetxattr(NULL, path, name, buf, length, pri, cb, data);
+}
+
+/* lsetxattr */
+
+void evaio_lsetxattr_init(evaio_req *req, const char *path, const char *name, const void *buf, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LSETXATTR, cb, data);
+    req->args.lsetxattr = (struct evaio_lsetxattr_args){ .path = path, .name = name, .buf = buf, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_lsetxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    name = memcpy(base + name_at, name, name_len);
+    evaio_lsetxattr_init(req, path, name, buf, length, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_lsetxattr(evaio_ctx *ctx, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lsetxattr_at(ctx, NULL, path, name, buf, length, flags, pri, cb, data);
+}
+
+evaio_req *evaio_lsetxattr_at(evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lsetxattr_at(NULL, wd, path, name, buf, length, flags, pri, cb, data);
+}
+
+evaio_req *evaio_lsetxattr(const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lsetxattr(NULL, path, name, buf, length, flags, pri, cb, data);
+}
+
+/* llistxattr */
+
+void evaio_llistxattr_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LLISTXATTR, cb, data);
+    req->args.llistxattr = (struct evaio_llistxattr_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_llistxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_llistxattr_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_llistxattr(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_llistxattr_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_llistxattr_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_llistxattr_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_llistxattr(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_llistxattr(NULL, path, pri, cb, data);
+}
+
+/* lremovexattr */
+
+void evaio_lremovexattr_init(evaio_req *req, const char *path, const char *name, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_LREMOVEXATTR, cb, data);
+    req->args.lremovexattr = (struct evaio_lremovexattr_args){ .path = path, .name = name };
+}
+
+evaio_req *evaio_ctx_lremovexattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    name = memcpy(base + name_at, name, name_len);
+    evaio_lremovexattr_init(req, path, name, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_lremovexattr(evaio_ctx *ctx, const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lremovexattr_at(ctx, NULL, path, name, pri, cb, data);
+}
+
+evaio_req *evaio_lremovexattr_at(evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lremovexattr_at(NULL, wd, path, name, pri, cb, data);
+}
+
+evaio_req *evaio_lremovexattr(const char *path, const char *name, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_lremovexattr(NULL, path, name, pri, cb, data);
+}
+
+/* fgetxattr */
+
+void evaio_fgetxattr_init(evaio_req *req, int fd, const char *name, void *buf, size_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FGETXATTR, cb, data);
+    req->args.fgetxattr = (struct evaio_fgetxattr_args){ .fd = fd, .name = name, .buf = buf, .length = length };
+}
+
+evaio_req *evaio_ctx_fgetxattr(evaio_ctx *ctx, int fd, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    if (!name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    name = memcpy(base + name_at, name, name_len);
+    evaio_fgetxattr_init(req, fd, name, buf, length, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fgetxattr(int fd, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fgetxattr(NULL, fd, name, buf, length, pri, cb, data);
+}
+
+/* fsetxattr */
+
+void evaio_fsetxattr_init(evaio_req *req, int fd, const char *name, const void *buf, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FSETXATTR, cb, data);
+    req->args.fsetxattr = (struct evaio_fsetxattr_args){ .fd = fd, .name = name, .buf = buf, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_fsetxattr(evaio_ctx *ctx, int fd, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    name = memcpy(base + name_at, name, name_len);
+    evaio_fsetxattr_init(req, fd, name, buf, length, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fsetxattr(int fd, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fsetxattr(NULL, fd, name, buf, length, flags, pri, cb, data);
+}
+
+/* flistxattr */
+
+void evaio_flistxattr_init(evaio_req *req, int fd, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FLISTXATTR, cb, data);
+    req->args.flistxattr = (struct evaio_flistxattr_args){ .fd = fd };
+}
+
+evaio_req *evaio_ctx_flistxattr(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_flistxattr_init(req, fd, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_flistxattr(int fd, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_flistxattr(NULL, fd, pri, cb, data);
+}
+
+/* fremovexattr */
+
+void evaio_fremovexattr_init(evaio_req *req, int fd, const char *name, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_FREMOVEXATTR, cb, data);
+    req->args.fremovexattr = (struct evaio_fremovexattr_args){ .fd = fd, .name = name };
+}
+
+evaio_req *evaio_ctx_fremovexattr(evaio_ctx *ctx, int fd, const char *name, int pri, evaio_cb cb, void *data)
+{
+    if (!name) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t name_len = strlen(name) + 1, name_at = size;
+    size += name_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    name = memcpy(base + name_at, name, name_len);
+    evaio_fremovexattr_init(req, fd, name, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_fremovexattr(int fd, const char *name, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_fremovexattr(NULL, fd, name, pri, cb, data);
 }
 
 /* rmtree */

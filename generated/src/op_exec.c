@@ -565,6 +565,150 @@ void evaio__execute(evaio_req *req)
         result = evaio__exec_mkstemp(req, a);
         break;
     }
+    case EVAIO_OP_GETXATTR: {
+#if defined(__linux__)
+        struct evaio_getxattr_args *a = &req->args.getxattr;
+        if (!a->buf) {
+            a->buf = evaio__own(req, a->length);
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        result = evaio__exec_getxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_SETXATTR: {
+#if defined(__linux__)
+        struct evaio_setxattr_args *a = &req->args.setxattr;
+        result = evaio__exec_setxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_LISTXATTR: {
+#if defined(__linux__)
+        struct evaio_listxattr_args *a = &req->args.listxattr;
+        result = evaio__exec_listxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_REMOVEXATTR: {
+#if defined(__linux__)
+        struct evaio_removexattr_args *a = &req->args.removexattr;
+        result = evaio__exec_removexattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_LGETXATTR: {
+#if defined(__linux__)
+        struct evaio_lgetxattr_args *a = &req->args.lgetxattr;
+        if (!a->buf) {
+            a->buf = evaio__own(req, a->length);
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        result = evaio__exec_lgetxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_LSETXATTR: {
+#if defined(__linux__)
+        struct evaio_lsetxattr_args *a = &req->args.lsetxattr;
+        result = evaio__exec_lsetxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_LLISTXATTR: {
+#if defined(__linux__)
+        struct evaio_llistxattr_args *a = &req->args.llistxattr;
+        result = evaio__exec_llistxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_LREMOVEXATTR: {
+#if defined(__linux__)
+        struct evaio_lremovexattr_args *a = &req->args.lremovexattr;
+        result = evaio__exec_lremovexattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_FGETXATTR: {
+#if defined(__linux__)
+        struct evaio_fgetxattr_args *a = &req->args.fgetxattr;
+        if (!a->buf) {
+            a->buf = evaio__own(req, a->length);
+            if (!a->buf) {
+                result = -1;
+                break;
+            }
+            req->flags_ |= EVAIO__RF_AUTO_OUT;
+        }
+        result = evaio__exec_fgetxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_FSETXATTR: {
+#if defined(__linux__)
+        struct evaio_fsetxattr_args *a = &req->args.fsetxattr;
+        result = evaio__exec_fsetxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_FLISTXATTR: {
+#if defined(__linux__)
+        struct evaio_flistxattr_args *a = &req->args.flistxattr;
+        result = evaio__exec_flistxattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
+    case EVAIO_OP_FREMOVEXATTR: {
+#if defined(__linux__)
+        struct evaio_fremovexattr_args *a = &req->args.fremovexattr;
+        result = evaio__exec_fremovexattr(req, a);
+#else
+        errno = ENOSYS;
+        result = -1;
+#endif
+        break;
+    }
     case EVAIO_OP_RMTREE: {
         struct evaio_rmtree_args *a = &req->args.rmtree;
         (void)a;

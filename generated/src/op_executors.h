@@ -29,6 +29,18 @@ int64_t evaio__exec_realpath(evaio_req *req, struct evaio_realpath_args *a);
 int64_t evaio__exec_rename2(evaio_req *req, struct evaio_rename2_args *a);
 int64_t evaio__exec_mkdtemp(evaio_req *req, struct evaio_mkdtemp_args *a);
 int64_t evaio__exec_mkstemp(evaio_req *req, struct evaio_mkstemp_args *a);
+int64_t evaio__exec_getxattr(evaio_req *req, struct evaio_getxattr_args *a);
+int64_t evaio__exec_setxattr(evaio_req *req, struct evaio_setxattr_args *a);
+int64_t evaio__exec_listxattr(evaio_req *req, struct evaio_listxattr_args *a);
+int64_t evaio__exec_removexattr(evaio_req *req, struct evaio_removexattr_args *a);
+int64_t evaio__exec_lgetxattr(evaio_req *req, struct evaio_lgetxattr_args *a);
+int64_t evaio__exec_lsetxattr(evaio_req *req, struct evaio_lsetxattr_args *a);
+int64_t evaio__exec_llistxattr(evaio_req *req, struct evaio_llistxattr_args *a);
+int64_t evaio__exec_lremovexattr(evaio_req *req, struct evaio_lremovexattr_args *a);
+int64_t evaio__exec_fgetxattr(evaio_req *req, struct evaio_fgetxattr_args *a);
+int64_t evaio__exec_fsetxattr(evaio_req *req, struct evaio_fsetxattr_args *a);
+int64_t evaio__exec_flistxattr(evaio_req *req, struct evaio_flistxattr_args *a);
+int64_t evaio__exec_fremovexattr(evaio_req *req, struct evaio_fremovexattr_args *a);
 
 /* Drivers named by the spec: runtime/drive_NAME.c defines evaio__driver_NAME. */
 extern const struct evaio__driver evaio__driver_rmtree;

@@ -80,6 +80,12 @@ typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
 #define EVAIO_RENAME_EXCHANGE (1 << 1)  /* swap the two names atomically */
 #define EVAIO_RENAME_WHITEOUT (1 << 2)  /* leave a whiteout (overlay filesystems) */
 
+/* setxattr, lsetxattr, fsetxattr: `flags` (0 creates or replaces).  The
+ * values of XATTR_CREATE and XATTR_REPLACE in Linux's <sys/xattr.h>, so
+ * either spelling works there. */
+#define EVAIO_XATTR_CREATE 1  /* fail with EEXIST if the attribute exists */
+#define EVAIO_XATTR_REPLACE 2 /* fail with ENODATA if it does not */
+
 /* (end of operation constants) */
 
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */

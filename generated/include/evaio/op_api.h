@@ -360,6 +360,82 @@ EVAIO_API evaio_req *evaio_mkstemp_at(evaio_wd *wd, const char *pattern, int fla
 EVAIO_API evaio_req *evaio_ctx_mkstemp_at(evaio_ctx *ctx, evaio_wd *wd, const char *pattern, int flags, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_mkstemp_init(evaio_req *req, const char *pattern, int flags, evaio_cb cb, void *data);
 
+/* getxattr: Reads the value of an extended attribute of a file, following symlinks. */
+EVAIO_API evaio_req *evaio_getxattr(const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_getxattr(evaio_ctx *ctx, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_getxattr_at(evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_getxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_getxattr_init(evaio_req *req, const char *path, const char *name, void *buf, size_t length, evaio_cb cb, void *data);
+
+/* setxattr: Sets the value of an extended attribute of a file, following symlinks. */
+EVAIO_API evaio_req *evaio_setxattr(const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_setxattr(evaio_ctx *ctx, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_setxattr_at(evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_setxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_setxattr_init(evaio_req *req, const char *path, const char *name, const void *buf, size_t length, int flags, evaio_cb cb, void *data);
+
+/* listxattr: Lists the names of the extended attributes of a file, following symlinks. */
+EVAIO_API evaio_req *evaio_listxattr(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_listxattr(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_listxattr_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_listxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_listxattr_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* removexattr: Removes an extended attribute of a file, following symlinks. */
+EVAIO_API evaio_req *evaio_removexattr(const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_removexattr(evaio_ctx *ctx, const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_removexattr_at(evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_removexattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_removexattr_init(evaio_req *req, const char *path, const char *name, evaio_cb cb, void *data);
+
+/* lgetxattr: Reads the value of an extended attribute without following a final symlink. */
+EVAIO_API evaio_req *evaio_lgetxattr(const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lgetxattr(evaio_ctx *ctx, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_lgetxattr_at(evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lgetxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_lgetxattr_init(evaio_req *req, const char *path, const char *name, void *buf, size_t length, evaio_cb cb, void *data);
+
+/* lsetxattr: Sets the value of an extended attribute without following a final symlink. */
+EVAIO_API evaio_req *evaio_lsetxattr(const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lsetxattr(evaio_ctx *ctx, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_lsetxattr_at(evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lsetxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_lsetxattr_init(evaio_req *req, const char *path, const char *name, const void *buf, size_t length, int flags, evaio_cb cb, void *data);
+
+/* llistxattr: Lists the names of the extended attributes without following a final symlink. */
+EVAIO_API evaio_req *evaio_llistxattr(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_llistxattr(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_llistxattr_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_llistxattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_llistxattr_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* lremovexattr: Removes an extended attribute without following a final symlink. */
+EVAIO_API evaio_req *evaio_lremovexattr(const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lremovexattr(evaio_ctx *ctx, const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_lremovexattr_at(evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_lremovexattr_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_lremovexattr_init(evaio_req *req, const char *path, const char *name, evaio_cb cb, void *data);
+
+/* fgetxattr: Reads the value of an extended attribute of an open file. */
+EVAIO_API evaio_req *evaio_fgetxattr(int fd, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fgetxattr(evaio_ctx *ctx, int fd, const char *name, void *buf, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fgetxattr_init(evaio_req *req, int fd, const char *name, void *buf, size_t length, evaio_cb cb, void *data);
+
+/* fsetxattr: Sets the value of an extended attribute of an open file. */
+EVAIO_API evaio_req *evaio_fsetxattr(int fd, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fsetxattr(evaio_ctx *ctx, int fd, const char *name, const void *buf, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fsetxattr_init(evaio_req *req, int fd, const char *name, const void *buf, size_t length, int flags, evaio_cb cb, void *data);
+
+/* flistxattr: Lists the names of the extended attributes of an open file. */
+EVAIO_API evaio_req *evaio_flistxattr(int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_flistxattr(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_flistxattr_init(evaio_req *req, int fd, evaio_cb cb, void *data);
+
+/* fremovexattr: Removes an extended attribute of an open file. */
+EVAIO_API evaio_req *evaio_fremovexattr(int fd, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_fremovexattr(evaio_ctx *ctx, int fd, const char *name, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_fremovexattr_init(evaio_req *req, int fd, const char *name, evaio_cb cb, void *data);
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 EVAIO_API evaio_req *evaio_rmtree(const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);

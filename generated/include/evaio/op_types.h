@@ -64,10 +64,22 @@ enum evaio_op {
     EVAIO_OP_ACCESS = 215,
     EVAIO_OP_MKDTEMP = 216,
     EVAIO_OP_MKSTEMP = 217,
+    EVAIO_OP_GETXATTR = 250,
+    EVAIO_OP_SETXATTR = 251,
+    EVAIO_OP_LISTXATTR = 252,
+    EVAIO_OP_REMOVEXATTR = 253,
+    EVAIO_OP_LGETXATTR = 254,
+    EVAIO_OP_LSETXATTR = 255,
+    EVAIO_OP_LLISTXATTR = 256,
+    EVAIO_OP_LREMOVEXATTR = 257,
+    EVAIO_OP_FGETXATTR = 258,
+    EVAIO_OP_FSETXATTR = 259,
+    EVAIO_OP_FLISTXATTR = 260,
+    EVAIO_OP_FREMOVEXATTR = 261,
     EVAIO_OP_RMTREE = 550,
 };
 
-#define EVAIO_OP_COUNT 59
+#define EVAIO_OP_COUNT 71
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -153,6 +165,66 @@ enum evaio_op {
 #define EVAIO_HAVE_ACCESS 1
 #define EVAIO_HAVE_MKDTEMP 1
 #define EVAIO_HAVE_MKSTEMP 1
+#if defined(__linux__)
+#define EVAIO_HAVE_GETXATTR 1
+#else
+#define EVAIO_HAVE_GETXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_SETXATTR 1
+#else
+#define EVAIO_HAVE_SETXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_LISTXATTR 1
+#else
+#define EVAIO_HAVE_LISTXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_REMOVEXATTR 1
+#else
+#define EVAIO_HAVE_REMOVEXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_LGETXATTR 1
+#else
+#define EVAIO_HAVE_LGETXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_LSETXATTR 1
+#else
+#define EVAIO_HAVE_LSETXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_LLISTXATTR 1
+#else
+#define EVAIO_HAVE_LLISTXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_LREMOVEXATTR 1
+#else
+#define EVAIO_HAVE_LREMOVEXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_FGETXATTR 1
+#else
+#define EVAIO_HAVE_FGETXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_FSETXATTR 1
+#else
+#define EVAIO_HAVE_FSETXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_FLISTXATTR 1
+#else
+#define EVAIO_HAVE_FLISTXATTR 0
+#endif
+#if defined(__linux__)
+#define EVAIO_HAVE_FREMOVEXATTR 1
+#else
+#define EVAIO_HAVE_FREMOVEXATTR 0
+#endif
 #define EVAIO_HAVE_RMTREE 1
 
 /* nop: Does nothing on a worker thread. */
@@ -539,6 +611,93 @@ struct evaio_mkstemp_args {
     char *text;
 };
 
+/* getxattr: Reads the value of an extended attribute of a file, following symlinks. */
+struct evaio_getxattr_args {
+    const char *path;
+    const char *name;
+    void *buf;
+    size_t length;
+};
+
+/* setxattr: Sets the value of an extended attribute of a file, following symlinks. */
+struct evaio_setxattr_args {
+    const char *path;
+    const char *name;
+    const void *buf;
+    size_t length;
+    int flags;
+};
+
+/* listxattr: Lists the names of the extended attributes of a file, following symlinks. */
+struct evaio_listxattr_args {
+    const char *path;
+    char *names;
+};
+
+/* removexattr: Removes an extended attribute of a file, following symlinks. */
+struct evaio_removexattr_args {
+    const char *path;
+    const char *name;
+};
+
+/* lgetxattr: Reads the value of an extended attribute without following a final symlink. */
+struct evaio_lgetxattr_args {
+    const char *path;
+    const char *name;
+    void *buf;
+    size_t length;
+};
+
+/* lsetxattr: Sets the value of an extended attribute without following a final symlink. */
+struct evaio_lsetxattr_args {
+    const char *path;
+    const char *name;
+    const void *buf;
+    size_t length;
+    int flags;
+};
+
+/* llistxattr: Lists the names of the extended attributes without following a final symlink. */
+struct evaio_llistxattr_args {
+    const char *path;
+    char *names;
+};
+
+/* lremovexattr: Removes an extended attribute without following a final symlink. */
+struct evaio_lremovexattr_args {
+    const char *path;
+    const char *name;
+};
+
+/* fgetxattr: Reads the value of an extended attribute of an open file. */
+struct evaio_fgetxattr_args {
+    int fd;
+    const char *name;
+    void *buf;
+    size_t length;
+};
+
+/* fsetxattr: Sets the value of an extended attribute of an open file. */
+struct evaio_fsetxattr_args {
+    int fd;
+    const char *name;
+    const void *buf;
+    size_t length;
+    int flags;
+};
+
+/* flistxattr: Lists the names of the extended attributes of an open file. */
+struct evaio_flistxattr_args {
+    int fd;
+    char *names;
+};
+
+/* fremovexattr: Removes an extended attribute of an open file. */
+struct evaio_fremovexattr_args {
+    int fd;
+    const char *name;
+};
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 struct evaio_rmtree_args {
     const char *path;
@@ -603,6 +762,18 @@ union evaio_op_args {
     struct evaio_access_args access;
     struct evaio_mkdtemp_args mkdtemp;
     struct evaio_mkstemp_args mkstemp;
+    struct evaio_getxattr_args getxattr;
+    struct evaio_setxattr_args setxattr;
+    struct evaio_listxattr_args listxattr;
+    struct evaio_removexattr_args removexattr;
+    struct evaio_lgetxattr_args lgetxattr;
+    struct evaio_lsetxattr_args lsetxattr;
+    struct evaio_llistxattr_args llistxattr;
+    struct evaio_lremovexattr_args lremovexattr;
+    struct evaio_fgetxattr_args fgetxattr;
+    struct evaio_fsetxattr_args fsetxattr;
+    struct evaio_flistxattr_args flistxattr;
+    struct evaio_fremovexattr_args fremovexattr;
     struct evaio_rmtree_args rmtree;
 };
 
