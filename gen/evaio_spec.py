@@ -82,6 +82,8 @@ RESULTS = {
     "count": "the number of entries, -1 on failure",
     "offset": "the resulting file offset, -1 on failure",
     "length": "the length of the string output, without its NUL, -1 on failure",
+    "size": "the size in bytes of the output, -1 on failure",
+    "value": "the call's own non-negative value (0 for most requests), -1 on failure",
 }
 
 OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring",

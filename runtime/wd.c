@@ -45,6 +45,10 @@ const char *evaio__at_path(int dirfd, const char *path, char *buf, size_t size)
 {
     if (dirfd == AT_FDCWD || path[0] == '/')
         return path;
+    if (!path[0]) {
+        errno = ENOENT; /* as for "" without a wd, not the wd itself */
+        return NULL;
+    }
 #ifdef __linux__
     /* The kernel resolves /proc/self/fd/N as the directory itself, then the
      * rest relative to it: the same lookup as an *at call. */

@@ -28,6 +28,8 @@ static const char *const op_names[] = {
     [EVAIO_OP_PWRITE] = "pwrite",
     [EVAIO_OP_WD_OPEN] = "wd_open",
     [EVAIO_OP_WD_CLOSE] = "wd_close",
+    [EVAIO_OP_GETFL] = "getfl",
+    [EVAIO_OP_XATTR_NAMES] = "xattr_names",
     [EVAIO_OP_CLOSE] = "close",
     [EVAIO_OP_PREAD] = "pread",
     [EVAIO_OP_LSEEK] = "lseek",
@@ -189,6 +191,11 @@ int evaio__op_prepare(evaio_req *req)
         a->names = NULL;
         if (!a->path)
             return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_XATTR_NAMES: {
+        struct evaio_xattr_names_args *a = &req->args.xattr_names;
+        a->names = NULL;
         return 0;
     }
     default:
@@ -1171,4 +1178,52 @@ evaio_req *evaio_walk_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, v
 evaio_req *evaio_walk(const char *path, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_walk(NULL, path, pri, cb, data);
+}
+
+/* getfl */
+
+void evaio_getfl_init(evaio_req *req, int fd, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_GETFL, cb, data);
+    req->args.getfl = (struct evaio_getfl_args){ .fd = fd };
+}
+
+evaio_req *evaio_ctx_getfl(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_getfl_init(req, fd, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_getfl(int fd, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_getfl(NULL, fd, pri, cb, data);
+}
+
+/* xattr_names */
+
+void evaio_xattr_names_init(evaio_req *req, int fd, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_XATTR_NAMES, cb, data);
+    req->args.xattr_names = (struct evaio_xattr_names_args){ .fd = fd };
+}
+
+evaio_req *evaio_ctx_xattr_names(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_xattr_names_init(req, fd, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_xattr_names(int fd, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_xattr_names(NULL, fd, pri, cb, data);
 }

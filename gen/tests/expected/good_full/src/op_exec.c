@@ -299,6 +299,19 @@ void evaio__execute(evaio_req *req)
 #endif
         break;
     }
+    case EVAIO_OP_GETFL: {
+        struct evaio_getfl_args *a = &req->args.getfl;
+        int fd = a->fd;
+        do
+            result = fcntl(fd, F_GETFL);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_XATTR_NAMES: {
+        struct evaio_xattr_names_args *a = &req->args.xattr_names;
+        result = evaio__exec_xattr_names(req, a);
+        break;
+    }
     default:
         errno = ENOSYS;
         result = -1;

@@ -15,6 +15,7 @@ int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
 int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
 int64_t evaio__exec_opendir(evaio_req *req, struct evaio_opendir_args *a);
 int64_t evaio__exec_readdir_batch(evaio_req *req, struct evaio_readdir_batch_args *a);
+int64_t evaio__exec_xattr_names(evaio_req *req, struct evaio_xattr_names_args *a);
 
 /* Drivers named by the spec: runtime/drive_NAME.c defines evaio__driver_NAME. */
 extern const struct evaio__driver evaio__driver_rmtree;

@@ -181,4 +181,14 @@ EVAIO_API evaio_req *evaio_walk_at(evaio_wd *wd, const char *path, int pri, evai
 EVAIO_API evaio_req *evaio_ctx_walk_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_walk_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
 
+/* getfl: Reads a descriptor's status flags. */
+EVAIO_API evaio_req *evaio_getfl(int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_getfl(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_getfl_init(evaio_req *req, int fd, evaio_cb cb, void *data);
+
+/* xattr_names: Lists attribute names. */
+EVAIO_API evaio_req *evaio_xattr_names(int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_xattr_names(evaio_ctx *ctx, int fd, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_xattr_names_init(evaio_req *req, int fd, evaio_cb cb, void *data);
+
 #endif

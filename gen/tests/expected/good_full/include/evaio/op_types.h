@@ -33,9 +33,11 @@ enum evaio_op {
     EVAIO_OP_MADVISE = 350,
     EVAIO_OP_RMTREE = 550,
     EVAIO_OP_WALK = 551,
+    EVAIO_OP_GETFL = 90,
+    EVAIO_OP_XATTR_NAMES = 91,
 };
 
-#define EVAIO_OP_COUNT 27
+#define EVAIO_OP_COUNT 29
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -86,6 +88,8 @@ enum evaio_op {
 #else
 #define EVAIO_HAVE_WALK 0
 #endif
+#define EVAIO_HAVE_GETFL 1
+#define EVAIO_HAVE_XATTR_NAMES 1
 
 /* pwrite: Writes to a descriptor at an offset. */
 struct evaio_pwrite_args {
@@ -270,6 +274,17 @@ struct evaio_walk_args {
     char *names;
 };
 
+/* getfl: Reads a descriptor's status flags. */
+struct evaio_getfl_args {
+    int fd;
+};
+
+/* xattr_names: Lists attribute names. */
+struct evaio_xattr_names_args {
+    int fd;
+    char *names;
+};
+
 union evaio_op_args {
     struct evaio_pwrite_args pwrite;
     struct evaio_rename_args rename;
@@ -298,6 +313,8 @@ union evaio_op_args {
     struct evaio_madvise_args madvise;
     struct evaio_rmtree_args rmtree;
     struct evaio_walk_args walk;
+    struct evaio_getfl_args getfl;
+    struct evaio_xattr_names_args xattr_names;
 };
 
 #endif
