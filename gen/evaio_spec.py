@@ -68,6 +68,7 @@ TYPES = {
     "array": ArgType("*", "an array of `result` elements owned by the library until the callback returns",
                      output_only=True, struct=True),
     "flags_out": ArgType("int", "flags the operation reports", output_only=True),
+    "count_out": ArgType("int", "a count the operation reports", output_only=True),
     "new_wd": ArgType("evaio_wd *", "a working-directory handle the caller now owns: release it with wd_close",
                       output_only=True, handed=True),
     "new_dir": ArgType("evaio_dir *", "a directory stream the caller now owns: release it with closedir",

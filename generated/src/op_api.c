@@ -89,6 +89,7 @@ static const char *const op_names[] = {
     [EVAIO_OP_FLISTXATTR] = "flistxattr",
     [EVAIO_OP_FREMOVEXATTR] = "fremovexattr",
     [EVAIO_OP_RMTREE] = "rmtree",
+    [EVAIO_OP_SCANDIR] = "scandir",
 };
 
 const char *evaio_op_name(int type)
@@ -413,6 +414,15 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_RMTREE: {
         struct evaio_rmtree_args *a = &req->args.rmtree;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_SCANDIR: {
+        struct evaio_scandir_args *a = &req->args.scandir;
+        a->dirs = NULL;
+        a->nondirs = NULL;
+        a->ndirs = 0;
         if (!a->path)
             return EFAULT;
         return 0;
@@ -2921,4 +2931,47 @@ evaio_req *evaio_rmtree_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb,
 evaio_req *evaio_rmtree(const char *path, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_rmtree(NULL, path, pri, cb, data);
+}
+
+/* scandir */
+
+void evaio_scandir_init(evaio_req *req, const char *path, int maxreq, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SCANDIR, cb, data);
+    req->args.scandir = (struct evaio_scandir_args){ .path = path, .maxreq = maxreq };
+}
+
+evaio_req *evaio_ctx_scandir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int maxreq, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_scandir_init(req, path, maxreq, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_scandir(evaio_ctx *ctx, const char *path, int maxreq, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_scandir_at(ctx, NULL, path, maxreq, pri, cb, data);
+}
+
+evaio_req *evaio_scandir_at(evaio_wd *wd, const char *path, int maxreq, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_scandir_at(NULL, wd, path, maxreq, pri, cb, data);
+}
+
+evaio_req *evaio_scandir(const char *path, int maxreq, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_scandir(NULL, path, maxreq, pri, cb, data);
 }

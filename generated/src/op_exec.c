@@ -716,6 +716,13 @@ void evaio__execute(evaio_req *req)
         result = -1;
         break;
     }
+    case EVAIO_OP_SCANDIR: {
+        struct evaio_scandir_args *a = &req->args.scandir;
+        (void)a;
+        errno = EINVAL; /* driven on the polling thread, never dispatched */
+        result = -1;
+        break;
+    }
     default:
         errno = ENOSYS;
         result = -1;
@@ -731,6 +738,8 @@ const struct evaio__driver *evaio__op_driver(int type)
     switch (type) {
     case EVAIO_OP_RMTREE:
         return &evaio__driver_rmtree;
+    case EVAIO_OP_SCANDIR:
+        return &evaio__driver_scandir;
     default:
         return NULL;
     }

@@ -44,5 +44,6 @@ int64_t evaio__exec_fremovexattr(evaio_req *req, struct evaio_fremovexattr_args 
 
 /* Drivers named by the spec: runtime/drive_NAME.c defines evaio__driver_NAME. */
 extern const struct evaio__driver evaio__driver_rmtree;
+extern const struct evaio__driver evaio__driver_scandir;
 
 #endif

@@ -443,4 +443,11 @@ EVAIO_API evaio_req *evaio_rmtree_at(evaio_wd *wd, const char *path, int pri, ev
 EVAIO_API evaio_req *evaio_ctx_rmtree_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_rmtree_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
 
+/* scandir: Splits a directory's entries into subdirectories and the rest, with few stats. */
+EVAIO_API evaio_req *evaio_scandir(const char *path, int maxreq, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_scandir(evaio_ctx *ctx, const char *path, int maxreq, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_scandir_at(evaio_wd *wd, const char *path, int maxreq, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_scandir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int maxreq, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_scandir_init(evaio_req *req, const char *path, int maxreq, evaio_cb cb, void *data);
+
 #endif

@@ -77,9 +77,10 @@ enum evaio_op {
     EVAIO_OP_FLISTXATTR = 260,
     EVAIO_OP_FREMOVEXATTR = 261,
     EVAIO_OP_RMTREE = 550,
+    EVAIO_OP_SCANDIR = 551,
 };
 
-#define EVAIO_OP_COUNT 71
+#define EVAIO_OP_COUNT 72
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -226,6 +227,7 @@ enum evaio_op {
 #define EVAIO_HAVE_FREMOVEXATTR 0
 #endif
 #define EVAIO_HAVE_RMTREE 1
+#define EVAIO_HAVE_SCANDIR 1
 
 /* nop: Does nothing on a worker thread. */
 struct evaio_nop_args {
@@ -703,6 +705,15 @@ struct evaio_rmtree_args {
     const char *path;
 };
 
+/* scandir: Splits a directory's entries into subdirectories and the rest, with few stats. */
+struct evaio_scandir_args {
+    const char *path;
+    int maxreq;
+    char *dirs;
+    char *nondirs;
+    int ndirs;
+};
+
 union evaio_op_args {
     struct evaio_nop_args nop;
     struct evaio_busy_args busy;
@@ -775,6 +786,7 @@ union evaio_op_args {
     struct evaio_flistxattr_args flistxattr;
     struct evaio_fremovexattr_args fremovexattr;
     struct evaio_rmtree_args rmtree;
+    struct evaio_scandir_args scandir;
 };
 
 #endif

@@ -189,6 +189,7 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_WALK: {
         struct evaio_walk_args *a = &req->args.walk;
         a->names = NULL;
+        a->nnames = 0;
         if (!a->path)
             return EFAULT;
         return 0;

@@ -272,6 +272,7 @@ struct evaio_rmtree_args {
 struct evaio_walk_args {
     const char *path;
     char *names;
+    int nnames;
 };
 
 /* getfl: Reads a descriptor's status flags. */
