@@ -3,6 +3,10 @@
 evaio_test(test_ops_fd LABELS ops)     # open close read write fstat fsync
 evaio_test(test_ops_path LABELS ops)   # stat lstat unlink mkdir rmdir rename readdir
 evaio_test(test_ops_misc LABELS ops)   # nop busy custom
+evaio_test(test_ops_dir LABELS ops LIBS ${CMAKE_DL_LIBS}) # readdir's flags; opendir readdir_batch closedir
+# test_ops_dir defines syscall() to hold a batch inside getdents64: exported,
+# so that the shared library's calls reach it.
+set_target_properties(test_ops_dir PROPERTIES ENABLE_EXPORTS ON)
 
 # Every op in the spec must have a test: spec_coverage.py fails listing the
 # ops that no tests/test_ops_*.c calls as evaio_NAME( or evaio_NAME_init(.

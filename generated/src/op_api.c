@@ -28,6 +28,9 @@ static const char *const op_names[] = {
     [EVAIO_OP_READDIR] = "readdir",
     [EVAIO_OP_WD_OPEN] = "wd_open",
     [EVAIO_OP_WD_CLOSE] = "wd_close",
+    [EVAIO_OP_OPENDIR] = "opendir",
+    [EVAIO_OP_READDIR_BATCH] = "readdir_batch",
+    [EVAIO_OP_CLOSEDIR] = "closedir",
 };
 
 const char *evaio_op_name(int type)
@@ -115,6 +118,8 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_READDIR: {
         struct evaio_readdir_args *a = &req->args.readdir;
         a->names = NULL;
+        a->dents = NULL;
+        a->found = NULL;
         if (!a->path)
             return EFAULT;
         return 0;
@@ -129,6 +134,27 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_WD_CLOSE: {
         struct evaio_wd_close_args *a = &req->args.wd_close;
         if (!a->handle)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_OPENDIR: {
+        struct evaio_opendir_args *a = &req->args.opendir;
+        a->dir = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_READDIR_BATCH: {
+        struct evaio_readdir_batch_args *a = &req->args.readdir_batch;
+        a->names = NULL;
+        a->dents = NULL;
+        if (!a->dir)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_CLOSEDIR: {
+        struct evaio_closedir_args *a = &req->args.closedir;
+        if (!a->dir)
             return EFAULT;
         return 0;
     }
@@ -764,4 +790,103 @@ evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_c
 evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_wd_close(NULL, handle, pri, cb, data);
+}
+
+/* opendir */
+
+void evaio_opendir_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_OPENDIR, cb, data);
+    req->args.opendir = (struct evaio_opendir_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_opendir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_opendir_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_opendir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_opendir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_opendir(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir(NULL, path, pri, cb, data);
+}
+
+/* readdir_batch */
+
+void evaio_readdir_batch_init(evaio_req *req, evaio_dir *dir, int max, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_READDIR_BATCH, cb, data);
+    req->args.readdir_batch = (struct evaio_readdir_batch_args){ .dir = dir, .max = max, .flags = flags };
+}
+
+evaio_req *evaio_ctx_readdir_batch(evaio_ctx *ctx, evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!dir) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_readdir_batch_init(req, dir, max, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_readdir_batch(evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readdir_batch(NULL, dir, max, flags, pri, cb, data);
+}
+
+/* closedir */
+
+void evaio_closedir_init(evaio_req *req, evaio_dir *dir, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_CLOSEDIR, cb, data);
+    req->args.closedir = (struct evaio_closedir_args){ .dir = dir };
+}
+
+evaio_req *evaio_ctx_closedir(evaio_ctx *ctx, evaio_dir *dir, int pri, evaio_cb cb, void *data)
+{
+    if (!dir) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_closedir_init(req, dir, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_closedir(evaio_dir *dir, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_closedir(NULL, dir, pri, cb, data);
 }

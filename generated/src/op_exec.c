@@ -194,6 +194,21 @@ void evaio__execute(evaio_req *req)
         result = evaio__exec_wd_close(req, a);
         break;
     }
+    case EVAIO_OP_OPENDIR: {
+        struct evaio_opendir_args *a = &req->args.opendir;
+        result = evaio__exec_opendir(req, a);
+        break;
+    }
+    case EVAIO_OP_READDIR_BATCH: {
+        struct evaio_readdir_batch_args *a = &req->args.readdir_batch;
+        result = evaio__exec_readdir_batch(req, a);
+        break;
+    }
+    case EVAIO_OP_CLOSEDIR: {
+        struct evaio_closedir_args *a = &req->args.closedir;
+        result = evaio__exec_closedir(req, a);
+        break;
+    }
     default:
         errno = ENOSYS;
         result = -1;

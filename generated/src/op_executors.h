@@ -11,5 +11,8 @@ int64_t evaio__exec_busy(evaio_req *req, struct evaio_busy_args *a);
 int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a);
 int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
 int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
+int64_t evaio__exec_opendir(evaio_req *req, struct evaio_opendir_args *a);
+int64_t evaio__exec_readdir_batch(evaio_req *req, struct evaio_readdir_batch_args *a);
+int64_t evaio__exec_closedir(evaio_req *req, struct evaio_closedir_args *a);
 
 #endif

@@ -124,4 +124,21 @@ EVAIO_API evaio_req *evaio_wd_close(evaio_wd *handle, int pri, evaio_cb cb, void
 EVAIO_API evaio_req *evaio_ctx_wd_close(evaio_ctx *ctx, evaio_wd *handle, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_wd_close_init(evaio_req *req, evaio_wd *handle, evaio_cb cb, void *data);
 
+/* opendir: Opens a directory stream for reading in batches. */
+EVAIO_API evaio_req *evaio_opendir(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_opendir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_opendir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_opendir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_opendir_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* readdir_batch: Reads the next entries of a directory stream. */
+EVAIO_API evaio_req *evaio_readdir_batch(evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readdir_batch(evaio_ctx *ctx, evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_readdir_batch_init(evaio_req *req, evaio_dir *dir, int max, int flags, evaio_cb cb, void *data);
+
+/* closedir: Closes a directory stream. */
+EVAIO_API evaio_req *evaio_closedir(evaio_dir *dir, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_closedir(evaio_ctx *ctx, evaio_dir *dir, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_closedir_init(evaio_req *req, evaio_dir *dir, evaio_cb cb, void *data);
+
 #endif

@@ -24,9 +24,12 @@ enum evaio_op {
     EVAIO_OP_READDIR = 16,
     EVAIO_OP_WD_OPEN = 17,
     EVAIO_OP_WD_CLOSE = 18,
+    EVAIO_OP_OPENDIR = 300,
+    EVAIO_OP_READDIR_BATCH = 301,
+    EVAIO_OP_CLOSEDIR = 302,
 };
 
-#define EVAIO_OP_COUNT 18
+#define EVAIO_OP_COUNT 21
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -48,6 +51,9 @@ enum evaio_op {
 #define EVAIO_HAVE_READDIR 1
 #define EVAIO_HAVE_WD_OPEN 1
 #define EVAIO_HAVE_WD_CLOSE 1
+#define EVAIO_HAVE_OPENDIR 1
+#define EVAIO_HAVE_READDIR_BATCH 1
+#define EVAIO_HAVE_CLOSEDIR 1
 
 /* nop: Does nothing on a worker thread. */
 struct evaio_nop_args {
@@ -142,6 +148,8 @@ struct evaio_readdir_args {
     const char *path;
     int flags;
     char *names;
+    struct evaio_dirent *dents;
+    int found;
 };
 
 /* wd_open: Opens a working directory handle. */
@@ -153,6 +161,26 @@ struct evaio_wd_open_args {
 /* wd_close: Releases a working directory handle. */
 struct evaio_wd_close_args {
     evaio_wd *handle;
+};
+
+/* opendir: Opens a directory stream for reading in batches. */
+struct evaio_opendir_args {
+    const char *path;
+    evaio_dir *dir;
+};
+
+/* readdir_batch: Reads the next entries of a directory stream. */
+struct evaio_readdir_batch_args {
+    evaio_dir *dir;
+    int max;
+    int flags;
+    char *names;
+    struct evaio_dirent *dents;
+};
+
+/* closedir: Closes a directory stream. */
+struct evaio_closedir_args {
+    evaio_dir *dir;
 };
 
 union evaio_op_args {
@@ -174,6 +202,9 @@ union evaio_op_args {
     struct evaio_readdir_args readdir;
     struct evaio_wd_open_args wd_open;
     struct evaio_wd_close_args wd_close;
+    struct evaio_opendir_args opendir;
+    struct evaio_readdir_batch_args readdir_batch;
+    struct evaio_closedir_args closedir;
 };
 
 #endif
