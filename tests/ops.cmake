@@ -4,6 +4,7 @@ evaio_test(test_ops_fd LABELS ops)     # open close read write fstat fsync
 evaio_test(test_ops_path LABELS ops)   # stat lstat unlink mkdir rmdir rename readdir
 evaio_test(test_ops_misc LABELS ops)   # nop busy custom
 evaio_test(test_ops_dir LABELS ops LIBS ${CMAKE_DL_LIBS}) # readdir's flags; opendir readdir_batch closedir
+evaio_test(test_ops_mem LABELS ops)    # msync mtouch mlock mlockall madvise; sync slurp
 # test_ops_dir defines syscall() to hold a batch inside getdents64: exported,
 # so that the shared library's calls reach it.
 set_target_properties(test_ops_dir PROPERTIES ENABLE_EXPORTS ON)

@@ -14,5 +14,8 @@ int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
 int64_t evaio__exec_opendir(evaio_req *req, struct evaio_opendir_args *a);
 int64_t evaio__exec_readdir_batch(evaio_req *req, struct evaio_readdir_batch_args *a);
 int64_t evaio__exec_closedir(evaio_req *req, struct evaio_closedir_args *a);
+int64_t evaio__exec_msync(evaio_req *req, struct evaio_msync_args *a);
+int64_t evaio__exec_mtouch(evaio_req *req, struct evaio_mtouch_args *a);
+int64_t evaio__exec_slurp(evaio_req *req, struct evaio_slurp_args *a);
 
 #endif

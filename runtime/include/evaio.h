@@ -101,6 +101,9 @@ struct evaio_dirent {
     unsigned char type; /* EVAIO_DT_*; EVAIO_DT_UNKNOWN when the filesystem does not say */
 };
 
+/* mtouch: fault the pages in for writing, without changing their contents. */
+#define EVAIO_MTOUCH_WRITE 0x01
+
 /* (end of operation constants) */
 
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */

@@ -27,9 +27,16 @@ enum evaio_op {
     EVAIO_OP_OPENDIR = 300,
     EVAIO_OP_READDIR_BATCH = 301,
     EVAIO_OP_CLOSEDIR = 302,
+    EVAIO_OP_MSYNC = 350,
+    EVAIO_OP_MTOUCH = 351,
+    EVAIO_OP_MLOCK = 352,
+    EVAIO_OP_MLOCKALL = 353,
+    EVAIO_OP_MADVISE = 354,
+    EVAIO_OP_SYNC = 400,
+    EVAIO_OP_SLURP = 401,
 };
 
-#define EVAIO_OP_COUNT 21
+#define EVAIO_OP_COUNT 28
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -54,6 +61,13 @@ enum evaio_op {
 #define EVAIO_HAVE_OPENDIR 1
 #define EVAIO_HAVE_READDIR_BATCH 1
 #define EVAIO_HAVE_CLOSEDIR 1
+#define EVAIO_HAVE_MSYNC 1
+#define EVAIO_HAVE_MTOUCH 1
+#define EVAIO_HAVE_MLOCK 1
+#define EVAIO_HAVE_MLOCKALL 1
+#define EVAIO_HAVE_MADVISE 1
+#define EVAIO_HAVE_SYNC 1
+#define EVAIO_HAVE_SLURP 1
 
 /* nop: Does nothing on a worker thread. */
 struct evaio_nop_args {
@@ -183,6 +197,52 @@ struct evaio_closedir_args {
     evaio_dir *dir;
 };
 
+/* msync: Writes changes in a file mapping back to the file. */
+struct evaio_msync_args {
+    void *address;
+    size_t length;
+    int flags;
+};
+
+/* mtouch: Faults in every page of a memory range. */
+struct evaio_mtouch_args {
+    void *address;
+    size_t length;
+    int flags;
+};
+
+/* mlock: Locks a memory range into RAM. */
+struct evaio_mlock_args {
+    void *address;
+    size_t length;
+};
+
+/* mlockall: Locks all of the process's memory into RAM. */
+struct evaio_mlockall_args {
+    int flags;
+};
+
+/* madvise: Gives the kernel advice about the use of a memory range. */
+struct evaio_madvise_args {
+    void *address;
+    size_t length;
+    int advice;
+};
+
+/* sync: Commits all filesystem caches to storage. */
+struct evaio_sync_args {
+    char unused_;
+};
+
+/* slurp: Reads a file into memory in one request: open, read, close. */
+struct evaio_slurp_args {
+    const char *path;
+    int64_t offset;
+    size_t length;
+    void *buf;
+    void *contents;
+};
+
 union evaio_op_args {
     struct evaio_nop_args nop;
     struct evaio_busy_args busy;
@@ -205,6 +265,13 @@ union evaio_op_args {
     struct evaio_opendir_args opendir;
     struct evaio_readdir_batch_args readdir_batch;
     struct evaio_closedir_args closedir;
+    struct evaio_msync_args msync;
+    struct evaio_mtouch_args mtouch;
+    struct evaio_mlock_args mlock;
+    struct evaio_mlockall_args mlockall;
+    struct evaio_madvise_args madvise;
+    struct evaio_sync_args sync;
+    struct evaio_slurp_args slurp;
 };
 
 #endif
