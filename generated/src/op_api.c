@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 
 _Static_assert(_Alignof(struct stat) <= 16, "a wrapper places struct stat 16-byte aligned after the request");
@@ -88,6 +89,16 @@ static const char *const op_names[] = {
     [EVAIO_OP_FSETXATTR] = "fsetxattr",
     [EVAIO_OP_FLISTXATTR] = "flistxattr",
     [EVAIO_OP_FREMOVEXATTR] = "fremovexattr",
+    [EVAIO_OP_OPENDIR] = "opendir",
+    [EVAIO_OP_READDIR_BATCH] = "readdir_batch",
+    [EVAIO_OP_CLOSEDIR] = "closedir",
+    [EVAIO_OP_MSYNC] = "msync",
+    [EVAIO_OP_MTOUCH] = "mtouch",
+    [EVAIO_OP_MLOCK] = "mlock",
+    [EVAIO_OP_MLOCKALL] = "mlockall",
+    [EVAIO_OP_MADVISE] = "madvise",
+    [EVAIO_OP_SYNC] = "sync",
+    [EVAIO_OP_SLURP] = "slurp",
     [EVAIO_OP_RMTREE] = "rmtree",
     [EVAIO_OP_SCANDIR] = "scandir",
 };
@@ -177,6 +188,8 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_READDIR: {
         struct evaio_readdir_args *a = &req->args.readdir;
         a->names = NULL;
+        a->dents = NULL;
+        a->found = 0;
         if (!a->path)
             return EFAULT;
         return 0;
@@ -409,6 +422,34 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_FREMOVEXATTR: {
         struct evaio_fremovexattr_args *a = &req->args.fremovexattr;
         if (!a->name)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_OPENDIR: {
+        struct evaio_opendir_args *a = &req->args.opendir;
+        a->dir = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_READDIR_BATCH: {
+        struct evaio_readdir_batch_args *a = &req->args.readdir_batch;
+        a->names = NULL;
+        a->dents = NULL;
+        if (!a->dir)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_CLOSEDIR: {
+        struct evaio_closedir_args *a = &req->args.closedir;
+        if (!a->dir)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_SLURP: {
+        struct evaio_slurp_args *a = &req->args.slurp;
+        a->contents = NULL;
+        if (!a->path)
             return EFAULT;
         return 0;
     }
@@ -2888,6 +2929,291 @@ evaio_req *evaio_ctx_fremovexattr(evaio_ctx *ctx, int fd, const char *name, int 
 evaio_req *evaio_fremovexattr(int fd, const char *name, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_fremovexattr(NULL, fd, name, pri, cb, data);
+}
+
+/* opendir */
+
+void evaio_opendir_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_OPENDIR, cb, data);
+    req->args.opendir = (struct evaio_opendir_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_opendir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_opendir_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_opendir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_opendir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_opendir(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_opendir(NULL, path, pri, cb, data);
+}
+
+/* readdir_batch */
+
+void evaio_readdir_batch_init(evaio_req *req, evaio_dir *dir, int max, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_READDIR_BATCH, cb, data);
+    req->args.readdir_batch = (struct evaio_readdir_batch_args){ .dir = dir, .max = max, .flags = flags };
+}
+
+evaio_req *evaio_ctx_readdir_batch(evaio_ctx *ctx, evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!dir) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_readdir_batch_init(req, dir, max, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_readdir_batch(evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_readdir_batch(NULL, dir, max, flags, pri, cb, data);
+}
+
+/* closedir */
+
+void evaio_closedir_init(evaio_req *req, evaio_dir *dir, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_CLOSEDIR, cb, data);
+    req->args.closedir = (struct evaio_closedir_args){ .dir = dir };
+}
+
+evaio_req *evaio_ctx_closedir(evaio_ctx *ctx, evaio_dir *dir, int pri, evaio_cb cb, void *data)
+{
+    if (!dir) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_closedir_init(req, dir, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_closedir(evaio_dir *dir, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_closedir(NULL, dir, pri, cb, data);
+}
+
+/* msync */
+
+void evaio_msync_init(evaio_req *req, void *address, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MSYNC, cb, data);
+    req->args.msync = (struct evaio_msync_args){ .address = address, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_msync(evaio_ctx *ctx, void *address, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_msync_init(req, address, length, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_msync(void *address, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_msync(NULL, address, length, flags, pri, cb, data);
+}
+
+/* mtouch */
+
+void evaio_mtouch_init(evaio_req *req, void *address, size_t length, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MTOUCH, cb, data);
+    req->args.mtouch = (struct evaio_mtouch_args){ .address = address, .length = length, .flags = flags };
+}
+
+evaio_req *evaio_ctx_mtouch(evaio_ctx *ctx, void *address, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_mtouch_init(req, address, length, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_mtouch(void *address, size_t length, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mtouch(NULL, address, length, flags, pri, cb, data);
+}
+
+/* mlock */
+
+void evaio_mlock_init(evaio_req *req, void *address, size_t length, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MLOCK, cb, data);
+    req->args.mlock = (struct evaio_mlock_args){ .address = address, .length = length };
+}
+
+evaio_req *evaio_ctx_mlock(evaio_ctx *ctx, void *address, size_t length, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_mlock_init(req, address, length, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_mlock(void *address, size_t length, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mlock(NULL, address, length, pri, cb, data);
+}
+
+/* mlockall */
+
+void evaio_mlockall_init(evaio_req *req, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MLOCKALL, cb, data);
+    req->args.mlockall = (struct evaio_mlockall_args){ .flags = flags };
+}
+
+evaio_req *evaio_ctx_mlockall(evaio_ctx *ctx, int flags, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_mlockall_init(req, flags, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_mlockall(int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mlockall(NULL, flags, pri, cb, data);
+}
+
+/* madvise */
+
+void evaio_madvise_init(evaio_req *req, void *address, size_t length, int advice, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MADVISE, cb, data);
+    req->args.madvise = (struct evaio_madvise_args){ .address = address, .length = length, .advice = advice };
+}
+
+evaio_req *evaio_ctx_madvise(evaio_ctx *ctx, void *address, size_t length, int advice, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_madvise_init(req, address, length, advice, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_madvise(void *address, size_t length, int advice, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_madvise(NULL, address, length, advice, pri, cb, data);
+}
+
+/* sync */
+
+void evaio_sync_init(evaio_req *req, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SYNC, cb, data);
+}
+
+evaio_req *evaio_ctx_sync(evaio_ctx *ctx, int pri, evaio_cb cb, void *data)
+{
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    evaio_sync_init(req, cb, data);
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_sync(int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_sync(NULL, pri, cb, data);
+}
+
+/* slurp */
+
+void evaio_slurp_init(evaio_req *req, const char *path, int64_t offset, size_t length, void *buf, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_SLURP, cb, data);
+    req->args.slurp = (struct evaio_slurp_args){ .path = path, .offset = offset, .length = length, .buf = buf };
+}
+
+evaio_req *evaio_ctx_slurp_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_slurp_init(req, path, offset, length, buf, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_slurp(evaio_ctx *ctx, const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_slurp_at(ctx, NULL, path, offset, length, buf, pri, cb, data);
+}
+
+evaio_req *evaio_slurp_at(evaio_wd *wd, const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_slurp_at(NULL, wd, path, offset, length, buf, pri, cb, data);
+}
+
+evaio_req *evaio_slurp(const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_slurp(NULL, path, offset, length, buf, pri, cb, data);
 }
 
 /* rmtree */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 
 void evaio__execute(evaio_req *req)
@@ -707,6 +708,69 @@ void evaio__execute(evaio_req *req)
         errno = ENOSYS;
         result = -1;
 #endif
+        break;
+    }
+    case EVAIO_OP_OPENDIR: {
+        struct evaio_opendir_args *a = &req->args.opendir;
+        result = evaio__exec_opendir(req, a);
+        break;
+    }
+    case EVAIO_OP_READDIR_BATCH: {
+        struct evaio_readdir_batch_args *a = &req->args.readdir_batch;
+        result = evaio__exec_readdir_batch(req, a);
+        break;
+    }
+    case EVAIO_OP_CLOSEDIR: {
+        struct evaio_closedir_args *a = &req->args.closedir;
+        result = evaio__exec_closedir(req, a);
+        break;
+    }
+    case EVAIO_OP_MSYNC: {
+        struct evaio_msync_args *a = &req->args.msync;
+        result = evaio__exec_msync(req, a);
+        break;
+    }
+    case EVAIO_OP_MTOUCH: {
+        struct evaio_mtouch_args *a = &req->args.mtouch;
+        result = evaio__exec_mtouch(req, a);
+        break;
+    }
+    case EVAIO_OP_MLOCK: {
+        struct evaio_mlock_args *a = &req->args.mlock;
+        void *address = a->address;
+        size_t length = a->length;
+        do
+            result = mlock(address, length);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_MLOCKALL: {
+        struct evaio_mlockall_args *a = &req->args.mlockall;
+        int flags = a->flags;
+        do
+            result = mlockall(flags);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_MADVISE: {
+        struct evaio_madvise_args *a = &req->args.madvise;
+        void *address = a->address;
+        size_t length = a->length;
+        int advice = a->advice;
+        do
+            result = madvise(address, length, advice);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_SYNC: {
+        do
+            result = (sync(), 0);
+        while (result == -1 && errno == EINTR);
+        break;
+    }
+    case EVAIO_OP_SLURP: {
+        struct evaio_slurp_args *a = &req->args.slurp;
+        result = evaio__exec_slurp(req, a);
         break;
     }
     case EVAIO_OP_RMTREE: {

@@ -41,6 +41,12 @@ int64_t evaio__exec_fgetxattr(evaio_req *req, struct evaio_fgetxattr_args *a);
 int64_t evaio__exec_fsetxattr(evaio_req *req, struct evaio_fsetxattr_args *a);
 int64_t evaio__exec_flistxattr(evaio_req *req, struct evaio_flistxattr_args *a);
 int64_t evaio__exec_fremovexattr(evaio_req *req, struct evaio_fremovexattr_args *a);
+int64_t evaio__exec_opendir(evaio_req *req, struct evaio_opendir_args *a);
+int64_t evaio__exec_readdir_batch(evaio_req *req, struct evaio_readdir_batch_args *a);
+int64_t evaio__exec_closedir(evaio_req *req, struct evaio_closedir_args *a);
+int64_t evaio__exec_msync(evaio_req *req, struct evaio_msync_args *a);
+int64_t evaio__exec_mtouch(evaio_req *req, struct evaio_mtouch_args *a);
+int64_t evaio__exec_slurp(evaio_req *req, struct evaio_slurp_args *a);
 
 /* Drivers named by the spec: runtime/drive_NAME.c defines evaio__driver_NAME. */
 extern const struct evaio__driver evaio__driver_rmtree;

@@ -86,6 +86,41 @@ typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
 #define EVAIO_XATTR_CREATE 1  /* fail with EEXIST if the attribute exists */
 #define EVAIO_XATTR_REPLACE 2 /* fail with ENODATA if it does not */
 
+/* readdir and readdir_batch.  Request flags (readdir_batch takes only
+ * EVAIO_READDIR_DENTS; any other bit fails with EINVAL):
+ *  - DENTS: also return req->args.OP.dents, one struct evaio_dirent per name,
+ *    in the same order as the names.
+ *  - DIRS_FIRST (readdir): entries whose type says directory first, then those
+ *    of unknown type (possible directories), then the rest; each group keeps
+ *    the directory's order unless STAT_ORDER is given too.
+ *  - STAT_ORDER (readdir): within each group, ascending inode numbers, an
+ *    order in which stat-ing the entries tends to need fewer disk seeks.
+ * Reported, never requested: readdir sets req->args.readdir.found to
+ * EVAIO_READDIR_FOUND_UNKNOWN when some entry's type was EVAIO_DT_UNKNOWN. */
+#define EVAIO_READDIR_DENTS 0x01
+#define EVAIO_READDIR_DIRS_FIRST 0x02
+#define EVAIO_READDIR_STAT_ORDER 0x04
+#define EVAIO_READDIR_FOUND_UNKNOWN 0x80
+/* Entry types: the values of the DT_* constants of Linux and the BSDs. */
+#define EVAIO_DT_UNKNOWN 0
+#define EVAIO_DT_FIFO 1
+#define EVAIO_DT_CHR 2
+#define EVAIO_DT_DIR 4
+#define EVAIO_DT_BLK 6
+#define EVAIO_DT_REG 8
+#define EVAIO_DT_LNK 10
+#define EVAIO_DT_SOCK 12
+#define EVAIO_DT_WHT 14
+/* One directory entry (EVAIO_READDIR_DENTS).  Lives, like the names, until
+ * the callback returns. */
+struct evaio_dirent {
+    const char *name;   /* NUL-terminated, inside req->args.OP.names */
+    uint64_t ino;       /* inode number, as the directory reports it */
+    unsigned char type; /* EVAIO_DT_*; EVAIO_DT_UNKNOWN when the filesystem does not say */
+};
+/* mtouch: fault the pages in for writing, without changing their contents. */
+#define EVAIO_MTOUCH_WRITE 0x01
+
 /* (end of operation constants) */
 
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */

@@ -436,6 +436,60 @@ EVAIO_API evaio_req *evaio_fremovexattr(int fd, const char *name, int pri, evaio
 EVAIO_API evaio_req *evaio_ctx_fremovexattr(evaio_ctx *ctx, int fd, const char *name, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_fremovexattr_init(evaio_req *req, int fd, const char *name, evaio_cb cb, void *data);
 
+/* opendir: Opens a directory stream for reading in batches. */
+EVAIO_API evaio_req *evaio_opendir(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_opendir(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_opendir_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_opendir_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_opendir_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* readdir_batch: Reads the next entries of a directory stream. */
+EVAIO_API evaio_req *evaio_readdir_batch(evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_readdir_batch(evaio_ctx *ctx, evaio_dir *dir, int max, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_readdir_batch_init(evaio_req *req, evaio_dir *dir, int max, int flags, evaio_cb cb, void *data);
+
+/* closedir: Closes a directory stream. */
+EVAIO_API evaio_req *evaio_closedir(evaio_dir *dir, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_closedir(evaio_ctx *ctx, evaio_dir *dir, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_closedir_init(evaio_req *req, evaio_dir *dir, evaio_cb cb, void *data);
+
+/* msync: Writes changes in a file mapping back to the file. */
+EVAIO_API evaio_req *evaio_msync(void *address, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_msync(evaio_ctx *ctx, void *address, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_msync_init(evaio_req *req, void *address, size_t length, int flags, evaio_cb cb, void *data);
+
+/* mtouch: Faults in every page of a memory range. */
+EVAIO_API evaio_req *evaio_mtouch(void *address, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mtouch(evaio_ctx *ctx, void *address, size_t length, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mtouch_init(evaio_req *req, void *address, size_t length, int flags, evaio_cb cb, void *data);
+
+/* mlock: Locks a memory range into RAM. */
+EVAIO_API evaio_req *evaio_mlock(void *address, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mlock(evaio_ctx *ctx, void *address, size_t length, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mlock_init(evaio_req *req, void *address, size_t length, evaio_cb cb, void *data);
+
+/* mlockall: Locks all of the process's memory into RAM. */
+EVAIO_API evaio_req *evaio_mlockall(int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mlockall(evaio_ctx *ctx, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mlockall_init(evaio_req *req, int flags, evaio_cb cb, void *data);
+
+/* madvise: Gives the kernel advice about the use of a memory range. */
+EVAIO_API evaio_req *evaio_madvise(void *address, size_t length, int advice, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_madvise(evaio_ctx *ctx, void *address, size_t length, int advice, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_madvise_init(evaio_req *req, void *address, size_t length, int advice, evaio_cb cb, void *data);
+
+/* sync: Commits all filesystem caches to storage. */
+EVAIO_API evaio_req *evaio_sync(int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_sync(evaio_ctx *ctx, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_sync_init(evaio_req *req, evaio_cb cb, void *data);
+
+/* slurp: Reads a file into memory in one request: open, read, close. */
+EVAIO_API evaio_req *evaio_slurp(const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_slurp(evaio_ctx *ctx, const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_slurp_at(evaio_wd *wd, const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_slurp_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_slurp_init(evaio_req *req, const char *path, int64_t offset, size_t length, void *buf, evaio_cb cb, void *data);
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 EVAIO_API evaio_req *evaio_rmtree(const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);

@@ -76,11 +76,21 @@ enum evaio_op {
     EVAIO_OP_FSETXATTR = 259,
     EVAIO_OP_FLISTXATTR = 260,
     EVAIO_OP_FREMOVEXATTR = 261,
+    EVAIO_OP_OPENDIR = 300,
+    EVAIO_OP_READDIR_BATCH = 301,
+    EVAIO_OP_CLOSEDIR = 302,
+    EVAIO_OP_MSYNC = 350,
+    EVAIO_OP_MTOUCH = 351,
+    EVAIO_OP_MLOCK = 352,
+    EVAIO_OP_MLOCKALL = 353,
+    EVAIO_OP_MADVISE = 354,
+    EVAIO_OP_SYNC = 400,
+    EVAIO_OP_SLURP = 401,
     EVAIO_OP_RMTREE = 550,
     EVAIO_OP_SCANDIR = 551,
 };
 
-#define EVAIO_OP_COUNT 72
+#define EVAIO_OP_COUNT 82
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -226,6 +236,16 @@ enum evaio_op {
 #else
 #define EVAIO_HAVE_FREMOVEXATTR 0
 #endif
+#define EVAIO_HAVE_OPENDIR 1
+#define EVAIO_HAVE_READDIR_BATCH 1
+#define EVAIO_HAVE_CLOSEDIR 1
+#define EVAIO_HAVE_MSYNC 1
+#define EVAIO_HAVE_MTOUCH 1
+#define EVAIO_HAVE_MLOCK 1
+#define EVAIO_HAVE_MLOCKALL 1
+#define EVAIO_HAVE_MADVISE 1
+#define EVAIO_HAVE_SYNC 1
+#define EVAIO_HAVE_SLURP 1
 #define EVAIO_HAVE_RMTREE 1
 #define EVAIO_HAVE_SCANDIR 1
 
@@ -322,6 +342,8 @@ struct evaio_readdir_args {
     const char *path;
     int flags;
     char *names;
+    struct evaio_dirent *dents;
+    int found;
 };
 
 /* wd_open: Opens a working directory handle. */
@@ -700,6 +722,72 @@ struct evaio_fremovexattr_args {
     const char *name;
 };
 
+/* opendir: Opens a directory stream for reading in batches. */
+struct evaio_opendir_args {
+    const char *path;
+    evaio_dir *dir;
+};
+
+/* readdir_batch: Reads the next entries of a directory stream. */
+struct evaio_readdir_batch_args {
+    evaio_dir *dir;
+    int max;
+    int flags;
+    char *names;
+    struct evaio_dirent *dents;
+};
+
+/* closedir: Closes a directory stream. */
+struct evaio_closedir_args {
+    evaio_dir *dir;
+};
+
+/* msync: Writes changes in a file mapping back to the file. */
+struct evaio_msync_args {
+    void *address;
+    size_t length;
+    int flags;
+};
+
+/* mtouch: Faults in every page of a memory range. */
+struct evaio_mtouch_args {
+    void *address;
+    size_t length;
+    int flags;
+};
+
+/* mlock: Locks a memory range into RAM. */
+struct evaio_mlock_args {
+    void *address;
+    size_t length;
+};
+
+/* mlockall: Locks all of the process's memory into RAM. */
+struct evaio_mlockall_args {
+    int flags;
+};
+
+/* madvise: Gives the kernel advice about the use of a memory range. */
+struct evaio_madvise_args {
+    void *address;
+    size_t length;
+    int advice;
+};
+
+/* sync: Commits all filesystem caches to storage. */
+struct evaio_sync_args {
+    char unused_;
+};
+
+/* slurp: Reads a file into memory in one request: open, read, close. */
+struct evaio_slurp_args {
+    const char *path;
+    int64_t offset;
+    size_t length;
+    void *buf;
+    void *contents;
+};
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 struct evaio_rmtree_args {
     const char *path;
@@ -785,6 +873,16 @@ union evaio_op_args {
     struct evaio_fsetxattr_args fsetxattr;
     struct evaio_flistxattr_args flistxattr;
     struct evaio_fremovexattr_args fremovexattr;
+    struct evaio_opendir_args opendir;
+    struct evaio_readdir_batch_args readdir_batch;
+    struct evaio_closedir_args closedir;
+    struct evaio_msync_args msync;
+    struct evaio_mtouch_args mtouch;
+    struct evaio_mlock_args mlock;
+    struct evaio_mlockall_args mlockall;
+    struct evaio_madvise_args madvise;
+    struct evaio_sync_args sync;
+    struct evaio_slurp_args slurp;
     struct evaio_rmtree_args rmtree;
     struct evaio_scandir_args scandir;
 };
