@@ -31,3 +31,5 @@ else()
   message(STATUS "evaio: no Python 3 interpreter found; the spec coverage test (ops_spec_coverage) is not registered")
 endif()
 evaio_test(test_ops_rmtree LABELS ops)  # rmtree: symlinks never followed, limit, cancel, wd
+evaio_test(test_ops_scandir LABELS ops LIBS ${CMAKE_DL_LIBS})  # scandir: no stat for known types, link-count stop, maxreq
+set_target_properties(test_ops_scandir PROPERTIES ENABLE_EXPORTS ON)  # its readdir and fstatat interpose
