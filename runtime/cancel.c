@@ -1,10 +1,12 @@
-/* evaio_cancel: a request that has not started never runs; one that has is
- * only marked.  The mark and the state are a pair: cancel marks, then reads
- * the state; start stores QUEUED (under ctx->lock), then reads the mark; a
- * worker takes a request off the queue under ctx->lock.  So a request is
- * either removed from the queue here, or refused by start, or marked while
- * it runs: never run after a cancel that returned 1. */
+/* evaio_cancel: a request that has not started executing never runs; one
+ * that has is only marked.  A request is QUEUED exactly while it is in the
+ * request queue, and that state only changes under ctx->lock (start queues
+ * it, a worker takes it), so under the lock a QUEUED request can be taken
+ * back.  The short STARTING window (argument checks, then queueing) is
+ * waited out, so a cancel never races the start's own bookkeeping. */
 #include "internal.h"
+
+#include <sched.h>
 
 int evaio_cancel(evaio_req *req)
 {
@@ -14,14 +16,16 @@ int evaio_cancel(evaio_req *req)
     }
     if (evaio__is_group(req))
         return evaio__grp_cancel(req);
-    if (__atomic_load_n(&req->state_, __ATOMIC_SEQ_CST) == EVAIO__IDLE) {
+    int state = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
+    while (state == EVAIO__STARTING) {
+        sched_yield();
+        state = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
+    }
+    if (state == EVAIO__IDLE) {
         errno = EINVAL; /* not started, or its callback has begun */
         return -1;
     }
-    __atomic_store_n(&req->cancelled_, 1, __ATOMIC_SEQ_CST);
-    int state = __atomic_load_n(&req->state_, __ATOMIC_SEQ_CST);
-    if (state == EVAIO__STARTING)
-        return 1; /* start will see the mark and fail it with ECANCELED */
+    __atomic_store_n(&req->cancelled_, 1, __ATOMIC_RELEASE);
     if (state != EVAIO__QUEUED)
         return 0; /* running or done: the callback sees the real result */
 

@@ -80,7 +80,8 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     req->errorno = 0;
     req->owned_ = NULL;
     req->grp_ = NULL;
-    __atomic_store_n(&req->cancelled_, 0, __ATOMIC_SEQ_CST); /* a fresh flight */
+    /* A fresh flight.  No cancel marks it before it leaves STARTING. */
+    __atomic_store_n(&req->cancelled_, 0, __ATOMIC_RELAXED);
     req->pri_ = clamp_pri(req->pri_); /* the queues index by it */
 
     if (req->type == EVAIO_OP_GROUP) {
@@ -111,16 +112,6 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     }
 
     pthread_mutex_lock(&ctx->lock);
-    /* QUEUED before reading the cancel mark, as evaio_cancel marks before
-     * reading the state: one of the two sees the other. */
-    __atomic_store_n(&req->state_, EVAIO__QUEUED, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&req->cancelled_, __ATOMIC_SEQ_CST)) {
-        /* Not in the queue: a cancel that saw QUEUED must not remove it. */
-        __atomic_store_n(&req->state_, EVAIO__RUNNING, __ATOMIC_RELAXED);
-        pthread_mutex_unlock(&ctx->lock);
-        fail_through_callback(ctx, req, ECANCELED);
-        return 0;
-    }
     evaio__queue_push(&ctx->reqq, req);
     if (evaio__pool_wake_locked(ctx) < 0) {
         /* No worker exists and none could be started: take it back. */
@@ -132,7 +123,9 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         errno = saved == EAGAIN || saved == ENOMEM ? saved : EAGAIN;
         return -1;
     }
-    /* Before the unlock: no worker can have taken it yet. */
+    /* Before the unlock: no worker can have taken it yet, and a cancel
+     * waiting for the lock finds it QUEUED and in the queue. */
+    __atomic_store_n(&req->state_, EVAIO__QUEUED, __ATOMIC_RELEASE);
     __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&ctx->lock);
     return 0;
