@@ -16,28 +16,34 @@ int evaio_cancel(evaio_req *req)
     }
     if (evaio__is_group(req))
         return evaio__grp_cancel(req);
-    int state = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
-    while (state == EVAIO__STARTING) {
-        sched_yield();
-        state = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
+    int old = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
+    for (;;) {
+        int state = old & EVAIO__STATE_MASK;
+        if (state == EVAIO__IDLE) {
+            errno = EINVAL; /* not started, or its callback has begun */
+            return -1;
+        }
+        if (state == EVAIO__STARTING) {
+            sched_yield();
+            old = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
+            continue;
+        }
+        if (__atomic_compare_exchange_n(&req->state_, &old, old | EVAIO__CANCEL_MARK, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            break;
     }
-    if (state == EVAIO__IDLE) {
-        errno = EINVAL; /* not started, or its callback has begun */
-        return -1;
-    }
-    __atomic_store_n(&req->cancelled_, 1, __ATOMIC_RELEASE);
-    if (state != EVAIO__QUEUED)
-        return 0; /* running or done: the callback sees the real result */
+    if ((old & EVAIO__STATE_MASK) != EVAIO__QUEUED)
+        return 0; /* running or done: the callback sees the real result, marked */
 
     evaio_ctx *ctx = req->ctx_;
     pthread_mutex_lock(&ctx->lock);
-    if (__atomic_load_n(&req->state_, __ATOMIC_RELAXED) != EVAIO__QUEUED) {
+    if (evaio__state(req) != EVAIO__QUEUED) {
         pthread_mutex_unlock(&ctx->lock); /* a worker took it meanwhile */
         return 0;
     }
     evaio__queue_remove(&ctx->reqq, req);
     /* Off the queue and not yet DONE: nothing else touches it now. */
-    __atomic_store_n(&req->state_, EVAIO__RUNNING, __ATOMIC_RELAXED);
+    evaio__set_state(req, EVAIO__RUNNING);
     pthread_mutex_unlock(&ctx->lock);
     req->result = -1;
     req->errorno = ECANCELED;
@@ -47,5 +53,5 @@ int evaio_cancel(evaio_req *req)
 
 int evaio_req_cancelled(const evaio_req *req)
 {
-    return req && __atomic_load_n(&req->cancelled_, __ATOMIC_ACQUIRE);
+    return req && evaio__marked(req);
 }

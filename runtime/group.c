@@ -43,7 +43,7 @@ void evaio__grp_start(evaio_req *grp)
 
 static int cancelled(const evaio_req *req)
 {
-    return __atomic_load_n(&req->cancelled_, __ATOMIC_RELAXED);
+    return evaio__marked(req);
 }
 
 /* Completes a parked group whose members are all done and that is not
@@ -53,7 +53,7 @@ static void maybe_complete(evaio_req *grp)
     struct evaio_grp_state_ *g = &grp->grp_state_;
     if (g->nmembers || (g->feed && !g->limit))
         return;
-    if (__atomic_load_n(&grp->state_, __ATOMIC_ACQUIRE) == EVAIO__GROUP_WAIT)
+    if (evaio__state(grp) == EVAIO__GROUP_WAIT)
         evaio__push_result(grp->ctx_, grp);
 }
 
@@ -163,7 +163,7 @@ int evaio__grp_reached(evaio_req *grp)
             driver->begin(grp);
     }
     if (g->nmembers || (g->feed && !g->limit)) {
-        __atomic_store_n(&grp->state_, EVAIO__GROUP_WAIT, __ATOMIC_RELEASE);
+        evaio__set_state(grp, EVAIO__GROUP_WAIT);
         return 1;
     }
     if (driver) {
@@ -201,7 +201,7 @@ int evaio__grp_cancel(evaio_req *grp)
         errno = EINVAL;
         return -1;
     }
-    __atomic_store_n(&grp->cancelled_, 1, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&grp->state_, EVAIO__CANCEL_MARK, __ATOMIC_ACQ_REL);
     grp->grp_state_.feed = NULL;
     /* Cancelling a member never changes the list: members leave it only
      * when their callbacks run, later, in poll. */

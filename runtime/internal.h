@@ -23,6 +23,34 @@ enum {
     EVAIO__GROUP_WAIT, /* a group poll reached, waiting for its members */
 };
 
+/* The cancel mark lives in the state word, so that a cancel and the start
+ * of the callback (which swaps the word to IDLE) are one atomic decision:
+ * either the cancel marked the flight the callback sees, or it finds IDLE. */
+#define EVAIO__CANCEL_MARK 0x100
+#define EVAIO__STATE_MASK 0xff
+
+static inline int evaio__state(const evaio_req *req)
+{
+    return __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE) & EVAIO__STATE_MASK;
+}
+
+/* Changes the state, keeping the cancel mark. */
+static inline void evaio__set_state(evaio_req *req, int state)
+{
+    int old = __atomic_load_n(&req->state_, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&req->state_, &old, (old & ~EVAIO__STATE_MASK) | state, 1,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        ;
+}
+
+/* Whether this flight was cancelled: the mark while in flight; during and
+ * after the callback, what the callback was given. */
+static inline int evaio__marked(const evaio_req *req)
+{
+    int s = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
+    return s == EVAIO__IDLE ? req->cancelled_ : (s & EVAIO__CANCEL_MARK) != 0;
+}
+
 /* Group flags (req->grp_state_.flags); touched only on the polling thread. */
 enum {
     EVAIO__GF_REACHED = 1 << 0, /* poll has reached the group once */

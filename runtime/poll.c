@@ -14,7 +14,7 @@ void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
     if (!evaio__is_group(req))
         evaio__wd_release(req->wd_);
     pthread_mutex_lock(&ctx->res_lock);
-    __atomic_store_n(&req->state_, EVAIO__DONE, __ATOMIC_RELAXED);
+    evaio__set_state(req, EVAIO__DONE);
     evaio__queue_push(&ctx->resq, req);
     if (ctx->resq.count == 1) {
         /* Signalled once per batch: only when results start waiting. */
@@ -52,7 +52,9 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     req->owned_ = NULL;
     if (grp)
         evaio__grp_detach(req); /* a restart from the callback is no member */
-    __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
+    /* IDLE and the cancel mark in one swap: a later cancel fails (EINVAL). */
+    int last = __atomic_exchange_n(&req->state_, EVAIO__IDLE, __ATOMIC_ACQ_REL);
+    req->cancelled_ = (last & EVAIO__CANCEL_MARK) != 0;
 
     ctx->ncallbacks++;
     int r = cb ? cb(req) : 0;

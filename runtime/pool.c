@@ -146,7 +146,7 @@ static void *worker_main(void *arg)
             break;
         evaio_req *req = evaio__queue_pop(&ctx->reqq);
         if (req) {
-            __atomic_store_n(&req->state_, EVAIO__RUNNING, __ATOMIC_RELAXED);
+            evaio__set_state(req, EVAIO__RUNNING);
             pthread_mutex_unlock(&ctx->lock);
             evaio__execute(req);
             evaio__push_result(ctx, req);

@@ -20,6 +20,7 @@ void evaio__req_init(evaio_req *req, int type, evaio_cb cb, void *data)
     req->owned_ = NULL;
     req->wd_ = NULL;
     req->grp_ = NULL;
+    req->cancelled_ = 0;
     req->grp_state_.limit = EVAIO_GRP_LIMIT_DEFAULT; /* groups and driven ops */
 }
 
@@ -80,8 +81,6 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     req->errorno = 0;
     req->owned_ = NULL;
     req->grp_ = NULL;
-    /* A fresh flight.  No cancel marks it before it leaves STARTING. */
-    __atomic_store_n(&req->cancelled_, 0, __ATOMIC_RELAXED);
     req->pri_ = clamp_pri(req->pri_); /* the queues index by it */
 
     if (req->type == EVAIO_OP_GROUP) {
@@ -125,7 +124,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     }
     /* Before the unlock: no worker can have taken it yet, and a cancel
      * waiting for the lock finds it QUEUED and in the queue. */
-    __atomic_store_n(&req->state_, EVAIO__QUEUED, __ATOMIC_RELEASE);
+    evaio__set_state(req, EVAIO__QUEUED); /* no cancel marks a STARTING request */
     __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&ctx->lock);
     return 0;

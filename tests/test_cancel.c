@@ -79,8 +79,8 @@ struct rec {
     int wrapper;
     evaio_req *req;    /* the request (a wrapper's is freed after its callback) */
     evaio_req own;     /* storage of a caller-owned request */
-    int cancel_in_cb;  /* evaio_cancel(req) from inside the callback: ... */
-    int cancel_in_cb_errno;
+    int cancel_in_cb;  /* evaio_cancel(req) from inside its callback (-1 ... */
+    int cancel_in_cb_errno; /* ... EINVAL: the callback has begun) */
 };
 
 static int64_t rec_fn(evaio_req *req)

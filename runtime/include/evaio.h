@@ -135,9 +135,9 @@ struct evaio_req {
 
     /* Private to the runtime: do not touch. */
     int pri_;
-    int state_;       /* enum evaio_req_state, accessed atomically */
+    int state_;       /* state and cancel mark, accessed atomically */
     int flags_;
-    int cancelled_;   /* evaio_cancel was called in this flight; atomic */
+    int cancelled_;   /* the flight whose callback runs was cancelled */
     evaio_req *next_, *prev_; /* intrusive queue links */
     evaio_ctx *ctx_;
     void *owned_;     /* library-allocated output freed after the callback */
