@@ -11,5 +11,9 @@ int64_t evaio__exec_busy(evaio_req *req, struct evaio_busy_args *a);
 int64_t evaio__exec_readdir(evaio_req *req, struct evaio_readdir_args *a);
 int64_t evaio__exec_wd_open(evaio_req *req, struct evaio_wd_open_args *a);
 int64_t evaio__exec_wd_close(evaio_req *req, struct evaio_wd_close_args *a);
+int64_t evaio__exec_copy(evaio_req *req, struct evaio_copy_args *a);
+int64_t evaio__exec_move(evaio_req *req, struct evaio_move_args *a);
+int64_t evaio__exec_pathsync(evaio_req *req, struct evaio_pathsync_args *a);
+int64_t evaio__exec_mkpath(evaio_req *req, struct evaio_mkpath_args *a);
 
 #endif

@@ -66,6 +66,12 @@ typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
 /* Constants and structs of particular operations (flags, entry records);
  * each block names its operations. */
 
+/* copy: `flags` (0 replaces an existing destination atomically). */
+#define EVAIO_COPY_NOREPLACE 1 /* fail with EEXIST if the destination exists */
+#define EVAIO_COPY_SYNC 2      /* fsync the copy and its directory before reporting success */
+/* move: `flags` (0 replaces an existing destination). */
+#define EVAIO_MOVE_NOREPLACE 1 /* fail with EEXIST if the destination exists */
+
 /* (end of operation constants) */
 
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */

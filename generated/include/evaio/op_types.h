@@ -24,9 +24,13 @@ enum evaio_op {
     EVAIO_OP_READDIR = 16,
     EVAIO_OP_WD_OPEN = 17,
     EVAIO_OP_WD_CLOSE = 18,
+    EVAIO_OP_COPY = 500,
+    EVAIO_OP_MOVE = 501,
+    EVAIO_OP_PATHSYNC = 502,
+    EVAIO_OP_MKPATH = 503,
 };
 
-#define EVAIO_OP_COUNT 18
+#define EVAIO_OP_COUNT 22
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -48,6 +52,10 @@ enum evaio_op {
 #define EVAIO_HAVE_READDIR 1
 #define EVAIO_HAVE_WD_OPEN 1
 #define EVAIO_HAVE_WD_CLOSE 1
+#define EVAIO_HAVE_COPY 1
+#define EVAIO_HAVE_MOVE 1
+#define EVAIO_HAVE_PATHSYNC 1
+#define EVAIO_HAVE_MKPATH 1
 
 /* nop: Does nothing on a worker thread. */
 struct evaio_nop_args {
@@ -155,6 +163,31 @@ struct evaio_wd_close_args {
     evaio_wd *handle;
 };
 
+/* copy: Copies a regular file with its mode, owner and times, all or nothing. */
+struct evaio_copy_args {
+    const char *path;
+    const char *new_path;
+    int flags;
+};
+
+/* move: Moves a file, copying it when it crosses filesystems. */
+struct evaio_move_args {
+    const char *path;
+    const char *new_path;
+    int flags;
+};
+
+/* pathsync: Flushes a file and then the directory holding its name. */
+struct evaio_pathsync_args {
+    const char *path;
+};
+
+/* mkpath: Creates a directory and its missing parents, like mkdir -p. */
+struct evaio_mkpath_args {
+    const char *path;
+    mode_t mode;
+};
+
 union evaio_op_args {
     struct evaio_nop_args nop;
     struct evaio_busy_args busy;
@@ -174,6 +207,10 @@ union evaio_op_args {
     struct evaio_readdir_args readdir;
     struct evaio_wd_open_args wd_open;
     struct evaio_wd_close_args wd_close;
+    struct evaio_copy_args copy;
+    struct evaio_move_args move;
+    struct evaio_pathsync_args pathsync;
+    struct evaio_mkpath_args mkpath;
 };
 
 #endif
