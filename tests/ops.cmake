@@ -4,6 +4,7 @@ evaio_test(test_ops_fd LABELS ops)     # open close read write fstat fsync
 evaio_test(test_ops_path LABELS ops)   # stat lstat unlink mkdir rmdir rename readdir
 evaio_test(test_ops_misc LABELS ops)   # nop busy custom
 evaio_test(test_ops_wd LABELS ops)     # wd_open wd_close, the _at forms, evaio_req_set_wd
+evaio_test(test_ops_composite LABELS ops TIMEOUT 600) # copy move pathsync mkpath
 
 # Every op in the spec must have a test: spec_coverage.py fails listing the
 # ops that no tests/test_ops_*.c calls as evaio_NAME( or evaio_NAME_init(.
