@@ -55,7 +55,7 @@ int64_t evaio__exec_pathsync(evaio_req *req, struct evaio_pathsync_args *a)
         EVAIO__RETRY(pfd, openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     }
     if (fd >= 0)
-        close(fd);
+        close_keep_errno(fd, 0);
     if (pfd < 0)
         return -1;
     return close_keep_errno(pfd, fsync_fd(pfd));

@@ -1015,14 +1015,17 @@ static void test_mkpath(int style)
     rec_reset(&r);
 }
 
-/* Many requests make overlapping trees at once: all succeed. */
+/* Many requests make overlapping trees at once, on a context of their own
+ * with 8 workers: all succeed. */
 static void test_mkpath_concurrent(void)
 {
     enum { N = 16, ROUNDS = 20 };
     static struct rec recs[N];
     static char paths[N][4096];
     begin("mkpath: overlapping trees at once", WRAP);
-    evaio_ctx_set_max_parallel(NULL, 8);
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, 8);
     for (int round = 0; round < ROUNDS; round++) {
         for (int i = 0; i < N; i++) {
             /* The same deep path, or one that shares all but its end. */
@@ -1030,21 +1033,22 @@ static void test_mkpath_concurrent(void)
                   i % 2 ? "h" : (i % 4 ? "h/i" : "j"));
             rec_reset(&recs[i]);
             if (i % 3) {
-                recs[i].expect_req = evaio_mkpath(paths[i], 0755, 0, rec_cb, &recs[i]);
+                recs[i].expect_req = evaio_ctx_mkpath(ctx, paths[i], 0755, 0, rec_cb, &recs[i]);
                 CHECK(recs[i].expect_req != NULL);
             } else {
                 evaio_mkpath_init(&recs[i].own, paths[i], 0755, rec_cb, &recs[i]);
                 recs[i].expect_req = &recs[i].own;
-                CHECK_EQ(evaio_start(&recs[i].own), 0);
+                CHECK_EQ(evaio_ctx_start(ctx, &recs[i].own), 0);
             }
         }
-        CHECK_EQ(evaio_wait(), 0);
+        CHECK_EQ(evaio_ctx_wait(ctx), 0);
         for (int i = 0; i < N; i++) {
             expect_same(&recs[i], EVAIO_OP_MKPATH, 0, 0);
+            CHECK(recs[i].req_seen == recs[i].expect_req);
             CHECK(is_dir(paths[i]));
         }
     }
-    evaio_ctx_set_max_parallel(NULL, 4);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
 }
 
 /* ---- working directories: every path resolves against the wd ---- */
