@@ -14,6 +14,7 @@ evaio_test(test_ops_mem LABELS ops)    # msync mtouch mlock mlockall madvise; sy
 # test_ops_dir defines syscall() to hold a batch inside getdents64: exported,
 # so that the shared library's calls reach it.
 set_target_properties(test_ops_dir PROPERTIES ENABLE_EXPORTS ON)
+evaio_test(test_ops_composite LABELS ops TIMEOUT 600) # copy move pathsync mkpath
 
 # Every op in the spec must have a test: spec_coverage.py fails listing the
 # ops that no tests/test_ops_*.c calls as evaio_NAME( or evaio_NAME_init(.

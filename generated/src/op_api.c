@@ -99,6 +99,10 @@ static const char *const op_names[] = {
     [EVAIO_OP_MADVISE] = "madvise",
     [EVAIO_OP_SYNC] = "sync",
     [EVAIO_OP_SLURP] = "slurp",
+    [EVAIO_OP_COPY] = "copy",
+    [EVAIO_OP_MOVE] = "move",
+    [EVAIO_OP_PATHSYNC] = "pathsync",
+    [EVAIO_OP_MKPATH] = "mkpath",
     [EVAIO_OP_RMTREE] = "rmtree",
     [EVAIO_OP_SCANDIR] = "scandir",
 };
@@ -449,6 +453,30 @@ int evaio__op_prepare(evaio_req *req)
     case EVAIO_OP_SLURP: {
         struct evaio_slurp_args *a = &req->args.slurp;
         a->contents = NULL;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_COPY: {
+        struct evaio_copy_args *a = &req->args.copy;
+        if (!a->path || !a->new_path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_MOVE: {
+        struct evaio_move_args *a = &req->args.move;
+        if (!a->path || !a->new_path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_PATHSYNC: {
+        struct evaio_pathsync_args *a = &req->args.pathsync;
+        if (!a->path)
+            return EFAULT;
+        return 0;
+    }
+    case EVAIO_OP_MKPATH: {
+        struct evaio_mkpath_args *a = &req->args.mkpath;
         if (!a->path)
             return EFAULT;
         return 0;
@@ -3214,6 +3242,184 @@ evaio_req *evaio_slurp_at(evaio_wd *wd, const char *path, int64_t offset, size_t
 evaio_req *evaio_slurp(const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data)
 {
     return evaio_ctx_slurp(NULL, path, offset, length, buf, pri, cb, data);
+}
+
+/* copy */
+
+void evaio_copy_init(evaio_req *req, const char *path, const char *new_path, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_COPY, cb, data);
+    req->args.copy = (struct evaio_copy_args){ .path = path, .new_path = new_path, .flags = flags };
+}
+
+evaio_req *evaio_ctx_copy_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !new_path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t new_path_len = strlen(new_path) + 1, new_path_at = size;
+    size += new_path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    new_path = memcpy(base + new_path_at, new_path, new_path_len);
+    evaio_copy_init(req, path, new_path, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_copy(evaio_ctx *ctx, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_copy_at(ctx, NULL, path, new_path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_copy_at(evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_copy_at(NULL, wd, path, new_path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_copy(const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_copy(NULL, path, new_path, flags, pri, cb, data);
+}
+
+/* move */
+
+void evaio_move_init(evaio_req *req, const char *path, const char *new_path, int flags, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MOVE, cb, data);
+    req->args.move = (struct evaio_move_args){ .path = path, .new_path = new_path, .flags = flags };
+}
+
+evaio_req *evaio_ctx_move_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    if (!path || !new_path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    size_t new_path_len = strlen(new_path) + 1, new_path_at = size;
+    size += new_path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    new_path = memcpy(base + new_path_at, new_path, new_path_len);
+    evaio_move_init(req, path, new_path, flags, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_move(evaio_ctx *ctx, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_move_at(ctx, NULL, path, new_path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_move_at(evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_move_at(NULL, wd, path, new_path, flags, pri, cb, data);
+}
+
+evaio_req *evaio_move(const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_move(NULL, path, new_path, flags, pri, cb, data);
+}
+
+/* pathsync */
+
+void evaio_pathsync_init(evaio_req *req, const char *path, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_PATHSYNC, cb, data);
+    req->args.pathsync = (struct evaio_pathsync_args){ .path = path };
+}
+
+evaio_req *evaio_ctx_pathsync_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_pathsync_init(req, path, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_pathsync(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_pathsync_at(ctx, NULL, path, pri, cb, data);
+}
+
+evaio_req *evaio_pathsync_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_pathsync_at(NULL, wd, path, pri, cb, data);
+}
+
+evaio_req *evaio_pathsync(const char *path, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_pathsync(NULL, path, pri, cb, data);
+}
+
+/* mkpath */
+
+void evaio_mkpath_init(evaio_req *req, const char *path, mode_t mode, evaio_cb cb, void *data)
+{
+    evaio__req_init(req, EVAIO_OP_MKPATH, cb, data);
+    req->args.mkpath = (struct evaio_mkpath_args){ .path = path, .mode = mode };
+}
+
+evaio_req *evaio_ctx_mkpath_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    if (!path) {
+        errno = EFAULT;
+        return NULL;
+    }
+    /* One allocation: the request, then supplied output structs, then copies. */
+    size_t size = EVAIO__ALIGN_UP(sizeof(evaio_req));
+    size_t path_len = strlen(path) + 1, path_at = size;
+    size += path_len;
+    evaio_req *req = evaio__req_alloc(size);
+    if (!req)
+        return NULL;
+    char *base = (char *)req;
+    path = memcpy(base + path_at, path, path_len);
+    evaio_mkpath_init(req, path, mode, cb, data);
+    req->wd_ = wd;
+    return evaio__submit_allocated(ctx, req, pri);
+}
+
+evaio_req *evaio_ctx_mkpath(evaio_ctx *ctx, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkpath_at(ctx, NULL, path, mode, pri, cb, data);
+}
+
+evaio_req *evaio_mkpath_at(evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkpath_at(NULL, wd, path, mode, pri, cb, data);
+}
+
+evaio_req *evaio_mkpath(const char *path, mode_t mode, int pri, evaio_cb cb, void *data)
+{
+    return evaio_ctx_mkpath(NULL, path, mode, pri, cb, data);
 }
 
 /* rmtree */

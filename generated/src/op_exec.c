@@ -773,6 +773,26 @@ void evaio__execute(evaio_req *req)
         result = evaio__exec_slurp(req, a);
         break;
     }
+    case EVAIO_OP_COPY: {
+        struct evaio_copy_args *a = &req->args.copy;
+        result = evaio__exec_copy(req, a);
+        break;
+    }
+    case EVAIO_OP_MOVE: {
+        struct evaio_move_args *a = &req->args.move;
+        result = evaio__exec_move(req, a);
+        break;
+    }
+    case EVAIO_OP_PATHSYNC: {
+        struct evaio_pathsync_args *a = &req->args.pathsync;
+        result = evaio__exec_pathsync(req, a);
+        break;
+    }
+    case EVAIO_OP_MKPATH: {
+        struct evaio_mkpath_args *a = &req->args.mkpath;
+        result = evaio__exec_mkpath(req, a);
+        break;
+    }
     case EVAIO_OP_RMTREE: {
         struct evaio_rmtree_args *a = &req->args.rmtree;
         (void)a;

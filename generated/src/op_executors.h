@@ -47,6 +47,10 @@ int64_t evaio__exec_closedir(evaio_req *req, struct evaio_closedir_args *a);
 int64_t evaio__exec_msync(evaio_req *req, struct evaio_msync_args *a);
 int64_t evaio__exec_mtouch(evaio_req *req, struct evaio_mtouch_args *a);
 int64_t evaio__exec_slurp(evaio_req *req, struct evaio_slurp_args *a);
+int64_t evaio__exec_copy(evaio_req *req, struct evaio_copy_args *a);
+int64_t evaio__exec_move(evaio_req *req, struct evaio_move_args *a);
+int64_t evaio__exec_pathsync(evaio_req *req, struct evaio_pathsync_args *a);
+int64_t evaio__exec_mkpath(evaio_req *req, struct evaio_mkpath_args *a);
 
 /* Drivers named by the spec: runtime/drive_NAME.c defines evaio__driver_NAME. */
 extern const struct evaio__driver evaio__driver_rmtree;

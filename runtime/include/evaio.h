@@ -121,6 +121,12 @@ struct evaio_dirent {
 /* mtouch: fault the pages in for writing, without changing their contents. */
 #define EVAIO_MTOUCH_WRITE 0x01
 
+/* copy: `flags` (0 replaces an existing destination atomically). */
+#define EVAIO_COPY_NOREPLACE 1 /* fail with EEXIST if the destination exists */
+#define EVAIO_COPY_SYNC 2      /* fsync the copy and its directory before reporting success */
+/* move: `flags` (0 replaces an existing destination). */
+#define EVAIO_MOVE_NOREPLACE 1 /* fail with EEXIST if the destination exists */
+
 /* (end of operation constants) */
 
 #include "evaio/op_types.h" /* enum evaio_op, per-op argument structs */

@@ -490,6 +490,34 @@ EVAIO_API evaio_req *evaio_slurp_at(evaio_wd *wd, const char *path, int64_t offs
 EVAIO_API evaio_req *evaio_ctx_slurp_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int64_t offset, size_t length, void *buf, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_slurp_init(evaio_req *req, const char *path, int64_t offset, size_t length, void *buf, evaio_cb cb, void *data);
 
+/* copy: Copies a regular file with its mode, owner and times, all or nothing. */
+EVAIO_API evaio_req *evaio_copy(const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_copy(evaio_ctx *ctx, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_copy_at(evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_copy_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_copy_init(evaio_req *req, const char *path, const char *new_path, int flags, evaio_cb cb, void *data);
+
+/* move: Moves a file, copying it when it crosses filesystems. */
+EVAIO_API evaio_req *evaio_move(const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_move(evaio_ctx *ctx, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_move_at(evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_move_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, const char *new_path, int flags, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_move_init(evaio_req *req, const char *path, const char *new_path, int flags, evaio_cb cb, void *data);
+
+/* pathsync: Flushes a file and then the directory holding its name. */
+EVAIO_API evaio_req *evaio_pathsync(const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_pathsync(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_pathsync_at(evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_pathsync_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_pathsync_init(evaio_req *req, const char *path, evaio_cb cb, void *data);
+
+/* mkpath: Creates a directory and its missing parents, like mkdir -p. */
+EVAIO_API evaio_req *evaio_mkpath(const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mkpath(evaio_ctx *ctx, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_mkpath_at(evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API evaio_req *evaio_ctx_mkpath_at(evaio_ctx *ctx, evaio_wd *wd, const char *path, mode_t mode, int pri, evaio_cb cb, void *data);
+EVAIO_API void evaio_mkpath_init(evaio_req *req, const char *path, mode_t mode, evaio_cb cb, void *data);
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 EVAIO_API evaio_req *evaio_rmtree(const char *path, int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_rmtree(evaio_ctx *ctx, const char *path, int pri, evaio_cb cb, void *data);

@@ -86,11 +86,15 @@ enum evaio_op {
     EVAIO_OP_MADVISE = 354,
     EVAIO_OP_SYNC = 400,
     EVAIO_OP_SLURP = 401,
+    EVAIO_OP_COPY = 500,
+    EVAIO_OP_MOVE = 501,
+    EVAIO_OP_PATHSYNC = 502,
+    EVAIO_OP_MKPATH = 503,
     EVAIO_OP_RMTREE = 550,
     EVAIO_OP_SCANDIR = 551,
 };
 
-#define EVAIO_OP_COUNT 82
+#define EVAIO_OP_COUNT 86
 
 /* EVAIO_HAVE_OP is 1 where the operation is implemented; elsewhere it is 0
  * and the operation fails with ENOSYS (its API exists everywhere). */
@@ -246,6 +250,10 @@ enum evaio_op {
 #define EVAIO_HAVE_MADVISE 1
 #define EVAIO_HAVE_SYNC 1
 #define EVAIO_HAVE_SLURP 1
+#define EVAIO_HAVE_COPY 1
+#define EVAIO_HAVE_MOVE 1
+#define EVAIO_HAVE_PATHSYNC 1
+#define EVAIO_HAVE_MKPATH 1
 #define EVAIO_HAVE_RMTREE 1
 #define EVAIO_HAVE_SCANDIR 1
 
@@ -788,6 +796,31 @@ struct evaio_slurp_args {
     void *contents;
 };
 
+/* copy: Copies a regular file with its mode, owner and times, all or nothing. */
+struct evaio_copy_args {
+    const char *path;
+    const char *new_path;
+    int flags;
+};
+
+/* move: Moves a file, copying it when it crosses filesystems. */
+struct evaio_move_args {
+    const char *path;
+    const char *new_path;
+    int flags;
+};
+
+/* pathsync: Flushes a file and then the directory holding its name. */
+struct evaio_pathsync_args {
+    const char *path;
+};
+
+/* mkpath: Creates a directory and its missing parents, like mkdir -p. */
+struct evaio_mkpath_args {
+    const char *path;
+    mode_t mode;
+};
+
 /* rmtree: Removes a whole directory tree, in parallel. */
 struct evaio_rmtree_args {
     const char *path;
@@ -883,6 +916,10 @@ union evaio_op_args {
     struct evaio_madvise_args madvise;
     struct evaio_sync_args sync;
     struct evaio_slurp_args slurp;
+    struct evaio_copy_args copy;
+    struct evaio_move_args move;
+    struct evaio_pathsync_args pathsync;
+    struct evaio_mkpath_args mkpath;
     struct evaio_rmtree_args rmtree;
     struct evaio_scandir_args scandir;
 };
