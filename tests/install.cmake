@@ -48,3 +48,8 @@ add_test(NAME readme_snippets
           ${PROJECT_SOURCE_DIR}/README.md
           ${PROJECT_SOURCE_DIR}/runtime/include ${PROJECT_SOURCE_DIR}/generated/include)
 set_tests_properties(readme_snippets PROPERTIES LABELS "core;docs")
+add_test(NAME groups_doc_snippets
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/readme_snippets.sh ${CMAKE_C_COMPILER}
+          ${PROJECT_SOURCE_DIR}/docs/groups.md
+          ${PROJECT_SOURCE_DIR}/runtime/include ${PROJECT_SOURCE_DIR}/generated/include)
+set_tests_properties(groups_doc_snippets PROPERTIES LABELS "core;docs")
