@@ -33,6 +33,7 @@ OUTPUTS = [
     ("op_executors.h.j2", "src/op_executors.h", "c"),
     ("ops.md.j2", "docs/ops.md", "md"),
     ("evaio.3.j2", "man/man3/evaio.3", "roff"),
+    ("python_ops.py.j2", "python/evaio_ops.py", "py"),
 ]
 # template -> output path for each op, formatted with the op's name
 PER_OP_OUTPUTS = [
@@ -47,7 +48,39 @@ def banner(style, spec_name):
         return "\n".join(f"<!-- {line} -->" for line in lines)
     if style == "roff":
         return "\n".join(f'.\\" {line}' for line in lines)
+    if style == "py":
+        return "\n".join(f"# {line}" for line in lines)
     return "\n".join(f"/* {line} */" for line in lines)
+
+
+# The Python binding's ctypes spelling of each C type an argument or output
+# can have (TYPES in evaio_spec.py); every pointer is a c_void_p.  The names
+# not starting with c_ are the platform's types, from the binding's
+# _ctypes_types module.  A new C type needs an entry here (and there).
+PY_CTYPES = {
+    "int": "c_int",
+    "unsigned": "c_uint",
+    "unsigned long": "c_ulong",
+    "int64_t": "c_int64",
+    "size_t": "c_size_t",
+    "double": "c_double",
+    "intptr_t": "intptr_t",
+    "mode_t": "mode_t",
+    "uid_t": "uid_t",
+    "gid_t": "gid_t",
+    "dev_t": "dev_t",
+    "struct timespec": "Timespec",
+    "evaio_exec_fn": "c_void_p",
+}
+
+
+def pyctype(ctype):
+    """The ctypes type of a C type: pyctype('const char *') -> 'c_void_p'."""
+    if ctype.endswith("*"):
+        return "c_void_p"
+    if ctype not in PY_CTYPES:
+        raise SystemExit(f"error: gen/evaio_gen.py: no ctypes spelling for the C type '{ctype}' (add it to PY_CTYPES)")
+    return PY_CTYPES[ctype]
 
 
 def decl(ctype, name):
@@ -117,6 +150,14 @@ def render(ops, spec_name):
     env.globals["synopsis"] = synopsis
     env.globals["errors"] = errors
     env.filters["roff"] = roff
+    env.filters["pyrepr"] = repr
+    env.filters["pyctype"] = pyctype
+    # The names the Python table imports: from ctypes, and the platform's own.
+    used = {pyctype(a.ctype) for op in ops for a in op.fields} | {"Structure", "Union"}
+    if any(not op.fields for op in ops):
+        used.add("c_char")
+    ctypes_names = sorted(n for n in used if n[:2] == "c_" or n in ("Structure", "Union"))
+    platform_names = sorted(used - set(ctypes_names)) or ["Timespec"]
     # Output structs a wrapper places after the request in its one allocation.
     # Each with the condition under which some op uses it ("" for always), so
     # a platform's own struct (struct statx) is only named where it exists.
@@ -138,7 +179,8 @@ def render(ops, spec_name):
     files = {}
     for template, out, style in OUTPUTS:
         text = env.get_template(template).render(ops=ops, banner=banner(style, spec_name),
-                                                 out_structs=out_structs, headers=headers)
+                                                 out_structs=out_structs, headers=headers,
+                                                 ctypes_names=ctypes_names, platform_names=platform_names)
         files[out] = text.rstrip("\n") + "\n"
     for template, out, style in PER_OP_OUTPUTS:
         for op in ops:
