@@ -1,0 +1,1 @@
+../../../generated/python/evaio_ops.py
