@@ -42,6 +42,7 @@ for _name, _f in _functions.items():
 del _name, _f
 
 OP_NAMES = tuple(op.name for op in OPS)
+OP_COUNT = len(OPS)
 
 
 def op(name):

@@ -450,9 +450,14 @@ def array(addr, n, struct_type, as_bytes):
 _strerror = os.strerror
 
 
+def _name(f):
+    return f if f is None or f.__class__ in (str, bytes) else os.fspath(f)
+
+
 def oserror(err, filename=None, filename2=None):
     """OSError as the os module makes it: the subclass for the errno, and the
-    path arguments as the caller passed them."""
+    path arguments as the caller passed them (os.fspath of a PathLike)."""
+    filename, filename2 = _name(filename), _name(filename2)
     if filename2 is not None:
         return OSError(err, _strerror(err), filename, None, filename2)
     if filename is not None:

@@ -18,8 +18,9 @@ fut.evaio_outcome, (result, errno).
 
 Each event loop gets its own evaio context (threads, poll fd), watched with
 loop.add_reader on its poll fd; ctx() returns it, to change its settings.
-It polls at most 512 results or 5 ms per wake-up, so a flood of results
-never starves the loop's other callbacks.  A closed loop's context is freed
+It polls at most 512 results or 5 ms per wake-up, and submits at most 4096
+requests per loop iteration, so a flood of requests or results never
+starves the loop's other callbacks.  A closed loop's context is freed
 when another loop first uses evaio, or by close_loop().
 """
 
@@ -36,6 +37,7 @@ _ECANCELED = errno.ECANCELED
 
 POLL_REQS = 512
 POLL_TIME = 0.005
+FLUSH_MAX = 4096
 
 _get_running_loop = asyncio._get_running_loop
 _by_loop = {}
@@ -90,7 +92,13 @@ class _LoopContext:
         first ones find the rest queued, so a burst costs a few wake-ups,
         not one per request.  A future cancelled before this never reaches
         the library; its outcome says ECANCELED."""
-        queue, self.queue = self.queue, []
+        queue = self.queue
+        if len(queue) > FLUSH_MAX:  # the rest after the loop's other callbacks
+            self.queue = queue[FLUSH_MAX:]
+            queue = queue[:FLUSH_MAX]
+            self.loop.call_soon(self.flush)
+        else:
+            self.queue = []
         pending = _core.pending
         for key in queue:
             rec = pending[key]
