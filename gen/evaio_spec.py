@@ -108,7 +108,10 @@ RESERVED_OPS = {
     # enum evaio_op, union evaio_op_args, EVAIO_OP_COUNT
     "op", "count", "default",
 }
-RESERVED_ARGS = {"req", "ctx", "pri", "cb", "data", "a", "result", "size", "base", "errno", "wd", "dirfd"}
+# The Python binding's functions take callback, full and (methods) self
+# besides an op's arguments.
+RESERVED_ARGS = {"req", "ctx", "pri", "cb", "data", "a", "result", "size", "base", "errno", "wd", "dirfd",
+                 "callback", "full", "self"}
 # The generated code is C whose headers also compile as C++, and bindings may
 # expose op and argument names as attributes: none of them may be a keyword.
 C_KEYWORDS = {

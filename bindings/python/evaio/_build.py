@@ -110,8 +110,10 @@ class Shape:
                 cargs.append(f"n_{self.implied[a.name].name}")
             elif t in INT_TYPES:
                 cargs.append(n)
-            elif t in ("path", "string"):
-                lines.append(f"c_{n} = _path({n})")
+            elif t in ("path", "string"):  # _convert.path, inline: it is on every path op's hot path
+                lines.append(f"c_{n} = {n}.encode(_ENC, _ERR) if {n}.__class__ is str else _fsencode({n})")
+                lines.append(f"if b'\\0' in c_{n}:")
+                lines.append("    raise ValueError('embedded null byte')")
                 cargs.append(f"c_{n}")
             elif t == "time":
                 lines.append(f"c_{n} = _time({n})")
@@ -344,7 +346,7 @@ def _close_fd(fd):
 def namespace():
     """What the generated source refers to."""
     ns = {
-        "_path": C.path, "_time": C.time, "_function": C.function, "_address": C.address,
+        "_ENC": C._ENCODING, "_ERR": C._ERRORS, "_fsencode": C._fsencode, "_time": C.time, "_function": C.function, "_address": C.address,
         "_buffer_in": C.buffer_in, "_buffer_out": C.buffer_out, "_iovec": C.iovec,
         "_names": C.names, "_text": C.text, "_bytes": C.bytes_, "_array": C.array, "_oserror": C.oserror,
         "_string_at": C.string_at, "_handle": _core.handle, "_wdp": _core.wd_pointer, "_HANDLES": _core.HANDLES,

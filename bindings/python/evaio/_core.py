@@ -40,6 +40,9 @@ def _trampoline(req):
         res, err, _type, key = _read_header(req)
         rec = pending.pop(key)
         return rec[0](req, res, err, rec)
+    except (KeyboardInterrupt, SystemExit) as e:
+        _tls.exc = e  # for whoever polls, at once
+        return STOP
     except BaseException as e:  # noqa: B902 -- handed to whoever polls
         fail = getattr(rec[1], "set_exception", None) if rec else None
         if fail is not None and not rec[1].done():
