@@ -33,13 +33,27 @@ from ._core import Context, DirStream, Group, Request, WorkingDirectory, default
 from ._native import LIBRARY_PATH  # noqa: F401
 from ._ops import OPS, RESULTS, TYPES  # noqa: F401
 
-_functions, _source = _build.build("callback", {})
-for _name, _f in _functions.items():
-    if hasattr(Context, _name):
-        raise ImportError(f"evaio: operation {_name!r} clashes with a method of Context")
-    setattr(Context, _name, _f)
-    globals()[f"OP_{_name.upper()}"] = next(op.id for op in OPS if op.name == _name)
-del _name, _f
+_layer = _build.Layer("callback", {})
+
+
+class _Method:
+    """Context.OP: the method is made from the table on first use."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, obj, cls=None):
+        f = _layer.get(self.name)
+        setattr(Context, self.name, f)
+        return f if obj is None else f.__get__(obj, cls)
+
+
+for _op in OPS:
+    if hasattr(Context, _op.name):
+        raise ImportError(f"evaio: operation {_op.name!r} clashes with a method of Context")
+    setattr(Context, _op.name, _Method(_op.name))
+    globals()[f"OP_{_op.name.upper()}"] = _op.id
+del _op
 
 OP_NAMES = tuple(op.name for op in OPS)
 OP_COUNT = len(OPS)

@@ -234,7 +234,10 @@ class Shape:
 
     def value_doc(self):
         if self.main:
-            return ", ".join(f"{a.name} ({a.type}{' ' + a.struct_type if a.struct_type else ''})" for a in self.main)
+            items = [f"{a.name} ({a.type}{' ' + a.struct_type if a.struct_type else ''})" for a in self.main]
+            if self.value_expr().startswith("(res, "):
+                items.insert(0, "the descriptor")
+            return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
         return "None" if self.op.result in ("none", "int") else f"the result ({RESULTS[self.op.result]})"
 
     def c_call(self, cargs, ctx_ptr):
@@ -366,14 +369,26 @@ def namespace():
     return ns
 
 
-def build(layer, extra):
-    """{op name: function} for one layer ("callback" or "aio"), compiled in
-    one go; `extra` adds what the layer's own code provides."""
-    ns = namespace()
-    ns.update(extra)
-    source = "\n\n".join(s.callback_source() if layer == "callback" else s.aio_source() for s in SHAPES.values())
-    exec(compile(source, f"<evaio {layer} operations>", "exec"), ns)  # noqa: S102 -- source made above
-    functions = {name: ns[name] for name in SHAPES}
-    for f in functions.values():
-        f.__module__ = "evaio" if layer == "callback" else "evaio.aio"
-    return functions, source
+class Layer:
+    """The functions of one layer ("callback" or "aio"), each compiled the
+    first time it is asked for (compiling all at import would cost tens of
+    milliseconds); `extra` adds what the layer's own code provides."""
+
+    def __init__(self, layer, extra):
+        self.layer = layer
+        self.namespace = namespace()
+        self.namespace.update(extra)
+        self.functions = {}
+
+    def source(self, name):
+        s = SHAPES[name]
+        return s.callback_source() if self.layer == "callback" else s.aio_source()
+
+    def get(self, name):
+        f = self.functions.get(name)
+        if f is None:
+            exec(compile(self.source(name), f"<evaio {self.layer} {name}>", "exec"), self.namespace)  # noqa: S102
+            f = self.functions[name] = self.namespace[name]
+            f.__module__ = "evaio" if self.layer == "callback" else "evaio.aio"
+            f.__qualname__ = f"Context.{name}" if self.layer == "callback" else name
+        return f

@@ -175,11 +175,22 @@ def close_loop(loop=None):
         lc.close()
 
 
-_functions, _source = _build.build("aio", {"_by_loop": _by_loop, "_get_running_loop": _get_running_loop,
-                                          "_attach": _attach, "_Future": Future})
-for _name in _functions:
+_layer = _build.Layer("aio", {"_by_loop": _by_loop, "_get_running_loop": _get_running_loop,
+                              "_attach": _attach, "_Future": Future})
+for _name in _build.SHAPES:
     if _name in globals():
         raise ImportError(f"evaio.aio: operation {_name!r} clashes with a name of the module")
-globals().update(_functions)
-__all__ = sorted(_functions) + ["Future", "ctx", "close_loop"]
 del _name
+__all__ = sorted(_build.SHAPES) + ["Future", "ctx", "close_loop"]
+
+
+def __getattr__(name):
+    # evaio.aio.OP: made from the table on first use.
+    if name in _build.SHAPES:
+        f = globals()[name] = _layer.get(name)
+        return f
+    raise AttributeError(f"module 'evaio.aio' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_build.SHAPES))
