@@ -10,8 +10,10 @@ before timing) --n times per run, with --inflight requests in flight: that
 many coroutines each await one stat after another from a shared list of
 paths.  Each repetition runs every system once, in a rotating order, so
 that drift of the machine hits them alike; the table shows each system's
-median throughput over the repetitions and its ratio to to_thread's.  Run
-by hand, not by CI; see bench/README.md.
+median throughput over the repetitions, its ratio to to_thread's, and the
+CPU time per stat of the event loop's thread and of the whole process
+(steadier than throughput on a shared machine).  Run by hand, not by CI;
+see bench/README.md.
 """
 
 import argparse
@@ -29,15 +31,18 @@ except ImportError as e:
 
 
 async def run(stat, paths, inflight):
+    """(stats per second, main-thread CPU µs per stat, process CPU µs per stat)."""
     it = iter(paths)
 
     async def worker():
         for p in it:
             await stat(p)
 
-    t = time.perf_counter()
+    t, tt, pt = time.perf_counter(), time.thread_time(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(inflight)))
-    return len(paths) / (time.perf_counter() - t)
+    n = len(paths)
+    return (n / (time.perf_counter() - t), (time.thread_time() - tt) / n * 1e6,
+            (time.process_time() - pt) / n * 1e6)
 
 
 def systems(loop):
@@ -69,17 +74,18 @@ async def main(args):
             order = names[rep % len(names):] + names[:rep % len(names)]
             for name in order:
                 rates[name].append(await run(funcs[name], paths, args.inflight))
-            print(f"rep {rep + 1}/{args.reps}: " + ", ".join(f"{n} {rates[n][-1]:,.0f}/s" for n in names),
+            print(f"rep {rep + 1}/{args.reps}: " + ", ".join(f"{n} {rates[n][-1][0]:,.0f}/s" for n in names),
                   file=sys.stderr)
-    base = statistics.median(rates["to_thread"])
-    print(f"\n{args.n} stats of cached files, {args.inflight} in flight, {args.reps} repetitions "
+    med = {name: [statistics.median(r[i] for r in rates[name]) for i in range(3)] for name in names}
+    base = med["to_thread"][0]
+    print(f"\n{args.n} stats of cached files, {args.inflight} in flight, {args.reps} repetitions, median "
           f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
-    print(f"| {'system':<16} | {'median stats/s':>14} | {'min':>10} | {'max':>10} | {'vs to_thread':>12} |")
-    print(f"|{'-' * 18}|{'-' * 16}:|{'-' * 11}:|{'-' * 11}:|{'-' * 13}:|")
+    print("| system | stats/s | min | max | vs to_thread | main thread µs/stat | process CPU µs/stat |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name in names:
-        med = statistics.median(rates[name])
-        print(f"| {name:<16} | {med:>14,.0f} | {min(rates[name]):>10,.0f} | {max(rates[name]):>10,.0f} "
-              f"| {med / base:>11.2f}x |")
+        r = [x[0] for x in rates[name]]
+        print(f"| {name} | {med[name][0]:,.0f} | {min(r):,.0f} | {max(r):,.0f} | {med[name][0] / base:.2f}x "
+              f"| {med[name][1]:.1f} | {med[name][2]:.1f} |")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #   python_callback  contexts, poll, limits, cancel, groups, handles
 #   python_aio       asyncio: errors, cancellation, 5000 awaits, a timer
 #                    ticking through 100k stats, fd leaks, loops
+#   python_docs      the ```python blocks of README.md and docs/bindings.md run
 #   python_install   EVAIO_LIBRARY, the build tree's copy, cmake --install,
 #                    pip install into a venv (offline)
 #
@@ -18,10 +19,10 @@
 # instrumented libevaio cannot be loaded into an uninstrumented python.
 find_package(Python3 3.8 COMPONENTS Interpreter)
 
-set(EVAIO_PY_TESTS python_layout python_ops python_callback python_aio python_install)
+set(EVAIO_PY_TESTS python_layout python_ops python_callback python_aio python_docs python_install)
 if(Python3_Interpreter_FOUND)
   set(_pydir ${CMAKE_CURRENT_SOURCE_DIR}/python)
-  foreach(t layout ops callback aio)
+  foreach(t layout ops callback aio docs)
     add_test(NAME python_${t}
       COMMAND ${Python3_EXECUTABLE} -m unittest -v test_${t}
       WORKING_DIRECTORY ${_pydir})
