@@ -309,6 +309,8 @@ class ResourceTest(TempDirCase):
         async def close():
             self.assertIsNotNone(evaio.aio.ctx()._ptr)
             c = evaio.aio.ctx()
+            with self.assertRaisesRegex(ValueError, "close_loop"):
+                c.free()  # the loop's context is evaio.aio's to free
             evaio.aio.close_loop()
             return c
         self.assertIsNone(run(close())._ptr)

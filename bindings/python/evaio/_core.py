@@ -80,6 +80,7 @@ class Context:
                 raise oserror(ctypes.get_errno())
         self._ptr = _ptr
         self._owned = owned
+        self._owner = None  # "evaio.aio" for a loop's context: only it frees it
         self._depth = 0  # callbacks of this context running (for wait from a callback)
         if owned:
             self._finalizer = weakref.finalize(self, _free_quietly, _ptr)
@@ -143,9 +144,15 @@ class Context:
 
     def free(self):
         """Frees the context (evaio_ctx_free): OSError EBUSY while requests
-        are outstanding.  The default context cannot be freed."""
+        are outstanding.  The default context, and those evaio.aio made for
+        event loops (see evaio.aio.close_loop), cannot be freed here."""
         if not self._owned:
             raise ValueError("the default evaio context cannot be freed")
+        if self._owner is not None:
+            raise ValueError(f"this evaio context belongs to {self._owner}")
+        self._free()
+
+    def _free(self):
         if self._ptr is None:
             return
         if N.ctx_free(self._ptr) < 0:
@@ -159,7 +166,7 @@ class Context:
     def __exit__(self, *exc):
         if self._ptr is not None:
             self.wait()
-            if self._owned:
+            if self._owned and self._owner is None:
                 self.free()
 
     # settings and counters
@@ -206,8 +213,11 @@ class Context:
 
 
 def _free_quietly(ptr):
+    # Requests without a callback (a handle's release) may still be out.
     try:
-        N.ctx_free(ptr)
+        if N.ctx_free(ptr) < 0:
+            N.ctx_wait(ptr)
+            N.ctx_free(ptr)
     except Exception:  # noqa: BLE001 -- a finalizer has nobody to tell
         pass
 

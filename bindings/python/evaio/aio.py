@@ -27,6 +27,7 @@ when another loop first uses evaio, or by close_loop().
 import asyncio
 import ctypes
 import errno
+import threading
 
 from . import _build, _core
 from . import _native as N
@@ -41,6 +42,7 @@ FLUSH_MAX = 4096
 
 _get_running_loop = asyncio._get_running_loop
 _by_loop = {}
+_attach_lock = threading.RLock()
 
 
 class Future(asyncio.Future):
@@ -80,6 +82,7 @@ class _LoopContext:
     def __init__(self, loop):
         self.loop = loop
         self.ctx = Context()
+        self.ctx._owner = "evaio.aio (free it with evaio.aio.close_loop())"
         self.ptr = self.ctx._ptr
         self.ctx.set_max_poll_reqs(POLL_REQS)
         self.ctx.set_max_poll_time(POLL_TIME)
@@ -146,14 +149,16 @@ class _LoopContext:
                 if req is not None and not rec[1].done():
                     N.cancel(req)
         self.ctx.wait()
-        self.ctx.free()
+        self.ctx._free()
 
 
 def _attach():
     loop = asyncio.get_running_loop()  # RuntimeError outside a running loop
-    for other in [lc for lc in _by_loop.values() if lc.loop.is_closed()]:
-        other.close()
-    lc = _by_loop[loop] = _LoopContext(loop)
+    with _attach_lock:  # loops in other threads attach and sweep too
+        for other in list(_by_loop.values()):
+            if other.loop.is_closed():
+                other.close()
+        lc = _by_loop[loop] = _LoopContext(loop)
     return lc
 
 
@@ -170,9 +175,10 @@ def ctx():
 def close_loop(loop=None):
     """Frees the evaio context of `loop` (default: the running one), after
     cancelling and waiting for its outstanding requests."""
-    lc = _by_loop.get(loop or asyncio.get_running_loop())
-    if lc is not None:
-        lc.close()
+    with _attach_lock:
+        lc = _by_loop.get(loop or asyncio.get_running_loop())
+        if lc is not None:
+            lc.close()
 
 
 _layer = _build.Layer("aio", {"_by_loop": _by_loop, "_get_running_loop": _get_running_loop,
