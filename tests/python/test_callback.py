@@ -219,7 +219,9 @@ class CancelTest(ContextCase):
         got = []
         busy = ctx.busy(0.3, got.append)
         victim = ctx.unlink(self.make_file("victim"), got.append)
-        time.sleep(0.05)
+        deadline = time.monotonic() + 30
+        while ctx.nready() != 1 and time.monotonic() < deadline:  # busy started, victim queued
+            time.sleep(0.001)
         self.assertTrue(victim.cancel())  # queued: will not run
         self.assertTrue(victim.cancel() in (True, False))  # twice is harmless
         self.assertFalse(busy.cancel())   # running: only marked
