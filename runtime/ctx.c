@@ -6,7 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-/* The only process-wide state: the default context, created on first use. */
+/* Process-wide state: the default context, created on first use (and, in
+ * fork.c, the list of live contexts that fork must reset). */
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 static evaio_ctx *default_ctx;
 
@@ -40,6 +41,7 @@ evaio_ctx *evaio_ctx_new(void)
     ctx->max_parallel = 4;
     ctx->max_idle = 4;
     ctx->idle_timeout = 10.0;
+    evaio__fork_register(ctx);
     return ctx;
 }
 
@@ -59,6 +61,16 @@ evaio_ctx *evaio_default_ctx(void)
     return ctx;
 }
 
+void evaio__default_lock(int how)
+{
+    if (how > 0)
+        pthread_mutex_lock(&default_lock);
+    else if (how == 0)
+        pthread_mutex_unlock(&default_lock);
+    else
+        pthread_mutex_init(&default_lock, NULL);
+}
+
 evaio_ctx *evaio__resolve(evaio_ctx *ctx)
 {
     return ctx ? ctx : evaio_default_ctx();
@@ -74,6 +86,7 @@ int evaio_ctx_free(evaio_ctx *ctx)
         errno = EBUSY;
         return -1;
     }
+    evaio__fork_unregister(ctx);
     evaio__pool_stop(ctx);
     pthread_mutex_destroy(&ctx->lock);
     pthread_mutex_destroy(&ctx->res_lock);

@@ -115,6 +115,11 @@ struct evaio_ctx {
 
     /* Only touched by the polling thread. */
     unsigned ncallbacks; /* callbacks running now (nested through evaio_ctx_wait) */
+    unsigned fork_gen;   /* forks this context went through (in the child) */
+
+    /* fork.c */
+    evaio_ctx *next_ctx; /* on the list of live contexts, under its lock */
+    int need_min;        /* min_parallel threads to start again (after fork) */
 
     /* Accessed atomically. */
     unsigned nreqs;
@@ -158,6 +163,11 @@ const char *evaio__at_path(int dirfd, const char *path, char *buf, size_t size);
 
 /* ctx.c */
 evaio_ctx *evaio__resolve(evaio_ctx *ctx); /* NULL -> default context (may fail: NULL) */
+void evaio__default_lock(int how);          /* for fork: 1 lock, 0 unlock, -1 reset (child) */
+
+/* fork.c */
+void evaio__fork_register(evaio_ctx *ctx);
+void evaio__fork_unregister(evaio_ctx *ctx);
 double evaio__now(void);                   /* monotonic seconds */
 
 /* request.c */

@@ -111,6 +111,11 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     }
 
     pthread_mutex_lock(&ctx->lock);
+    if (ctx->need_min) {
+        /* After fork: the min_parallel threads the parent had. */
+        ctx->need_min = 0;
+        evaio__pool_start_min_locked(ctx);
+    }
     evaio__queue_push(&ctx->reqq, req);
     if (evaio__pool_wake_locked(ctx) < 0) {
         /* No worker exists and none could be started: take it back. */

@@ -33,3 +33,9 @@ if(CMAKE_CXX_COMPILER)
 else()
   message(STATUS "evaio: no C++ compiler found; the header_cxx test is not built")
 endif()
+evaio_test(test_fork LABELS runtime)         # fork: an empty, working library in the child
+target_link_libraries(test_fork PRIVATE Threads::Threads)
+# ThreadSanitizer refuses threads started in the child of a multi-threaded
+# fork unless told otherwise; the child here is exactly that case.
+set_tests_properties(test_fork PROPERTIES ENVIRONMENT
+  "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0")
