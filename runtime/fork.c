@@ -23,6 +23,8 @@ static void prepare(void)
     pthread_mutex_lock(&contexts_lock);
     for (evaio_ctx *ctx = contexts; ctx; ctx = ctx->next_ctx) {
         pthread_mutex_lock(&ctx->lock);
+        while (ctx->nstarting)
+            pthread_cond_wait(&ctx->worker_exited, &ctx->lock);
         pthread_mutex_lock(&ctx->res_lock);
     }
 }
@@ -80,7 +82,7 @@ static void child(void)
         pthread_cond_init(&ctx->worker_exited, NULL);
         drop(&ctx->reqq);
         drop(&ctx->resq);
-        ctx->nthreads = ctx->nidle = ctx->nwakeups = 0;
+        ctx->nthreads = ctx->nidle = ctx->nwakeups = ctx->nstarting = 0;
         ctx->exited_workers = NULL; /* the parent's threads do not exist here */
         ctx->need_min = ctx->min_parallel > 0;
         /* Callbacks running on this thread (a fork from inside one) are the
@@ -116,5 +118,13 @@ void evaio__fork_unregister(evaio_ctx *ctx)
             break;
         }
     }
+    pthread_mutex_unlock(&contexts_lock);
+}
+
+void evaio__fork_stop_all(void)
+{
+    pthread_mutex_lock(&contexts_lock);
+    for (evaio_ctx *ctx = contexts; ctx; ctx = ctx->next_ctx)
+        evaio__pool_stop(ctx);
     pthread_mutex_unlock(&contexts_lock);
 }

@@ -96,14 +96,16 @@ struct evaio_ctx {
     /* Request side and thread pool, under `lock`. */
     pthread_mutex_t lock;
     pthread_cond_t wake;          /* idle workers wait here */
-    pthread_cond_t worker_exited; /* evaio_ctx_free waits here */
+    pthread_cond_t worker_exited; /* evaio_ctx_free and fork wait here */
     struct evaio_queue reqq;
     unsigned nthreads;            /* workers alive */
+    unsigned nstarting;           /* of which not yet in their loop */
     unsigned nidle;               /* workers waiting on `wake` */
     unsigned nwakeups;            /* signals sent to `wake` not yet taken; <= nidle */
     unsigned min_parallel, max_parallel, max_idle;
     double idle_timeout;
     int stopping;
+    int closing;                  /* evaio_ctx_free runs: starts refused; atomic */
     struct evaio_worker *exited_workers; /* to be joined */
 
     /* Result side, under `res_lock`. */
@@ -168,6 +170,10 @@ void evaio__default_lock(int how);          /* for fork: 1 lock, 0 unlock, -1 re
 /* fork.c */
 void evaio__fork_register(evaio_ctx *ctx);
 void evaio__fork_unregister(evaio_ctx *ctx);
+void evaio__fork_stop_all(void);             /* stops every context's threads (unload) */
+
+/* cancel.c */
+void evaio__cancel_queued(evaio_ctx *ctx);   /* every queued request: ECANCELED */
 double evaio__now(void);                   /* monotonic seconds */
 
 /* request.c */

@@ -70,6 +70,10 @@ static int start(evaio_ctx *ctx, evaio_req *req)
 {
     if (!(ctx = evaio__resolve(ctx)))
         return -1;
+    if (__atomic_load_n(&ctx->closing, __ATOMIC_ACQUIRE)) {
+        errno = ESHUTDOWN; /* evaio_ctx_free is running */
+        return -1;
+    }
     int expected = EVAIO__IDLE;
     if (!__atomic_compare_exchange_n(&req->state_, &expected, EVAIO__STARTING, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {

@@ -39,3 +39,11 @@ target_link_libraries(test_fork PRIVATE Threads::Threads)
 # fork unless told otherwise; the child here is exactly that case.
 set_tests_properties(test_fork PROPERTIES ENVIRONMENT
   "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0")
+evaio_test(test_shutdown LABELS runtime)     # evaio_ctx_free with work outstanding
+target_link_libraries(test_shutdown PRIVATE Threads::Threads)
+# test_unload loads the shared library itself (dlopen), so it does not link it.
+add_executable(test_unload test_unload.c)
+target_link_libraries(test_unload PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_test(NAME test_unload COMMAND test_unload $<TARGET_FILE:evaio>)
+set_tests_properties(test_unload PROPERTIES TIMEOUT 120 LABELS "core;runtime" ENVIRONMENT
+  "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0")

@@ -164,8 +164,13 @@ struct evaio_req {
     union evaio_op_args args;
 };
 
-/* Contexts.  evaio_ctx_free refuses (-1, EBUSY) while requests are
- * outstanding: call evaio_ctx_wait first. */
+/* Contexts.  evaio_ctx_free shuts a context down: new starts fail with
+ * ESHUTDOWN, queued requests are cancelled (ECANCELED), executing ones are
+ * awaited, and every outstanding callback runs on the calling thread (call
+ * it where you poll the context) before the threads stop and the memory is
+ * freed.  It fails with EBUSY from inside one of the context's callbacks and
+ * EINVAL for NULL or the default context, which lives until the library is
+ * unloaded. */
 EVAIO_API evaio_ctx *evaio_ctx_new(void);
 EVAIO_API int evaio_ctx_free(evaio_ctx *ctx);
 EVAIO_API evaio_ctx *evaio_default_ctx(void);
@@ -174,7 +179,8 @@ EVAIO_API evaio_ctx *evaio_default_ctx(void);
  * may be started again once its callback has begun, from that callback too.
  * Fails with EBUSY if the request is already in flight, EINVAL for a
  * request a wrapper made (the library frees it), EAGAIN if no worker thread
- * could be started; the request is then left as it was. */
+ * could be started, ESHUTDOWN while evaio_ctx_free runs; the request is
+ * then left as it was. */
 EVAIO_API int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req);
 EVAIO_API int evaio_start(evaio_req *req);
 /* Sets a request's priority before it is started; clamped to -4..4, and
