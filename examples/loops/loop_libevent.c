@@ -5,8 +5,10 @@
  * exactly while results wait, so after evaio_ctx_poll returns -1/EAGAIN (a
  * poll limit stopped it while results still wait) the event is active
  * again on the next loop iteration, after the timers due by then.  Nothing
- * else to do.  (With EV_ET, add an event_active() of the same event on
- * EAGAIN, or a zero timeout, to come back.)
+ * else to do.  (With EV_ET, come back through a timer event added with a
+ * zero timeout on EAGAIN: it runs on the next iteration.  event_active()
+ * would run the callback again in the same pass, ahead of timers that
+ * fall due meanwhile.)
  *
  * As with GLib, keep the event at the priority of the loop's other events:
  * libevent runs only the highest non-empty priority queue per iteration,
