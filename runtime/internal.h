@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "fault.h" /* (the test build's fault injection; empty otherwise) */
+
 /* Request states (req->state_, accessed atomically).  A request may be
  * started only when IDLE; it is IDLE again when its callback starts, so a
  * callback may restart its own caller-owned request. */

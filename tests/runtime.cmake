@@ -47,3 +47,9 @@ target_link_libraries(test_unload PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
 add_test(NAME test_unload COMMAND test_unload $<TARGET_FILE:evaio>)
 set_tests_properties(test_unload PROPERTIES TIMEOUT 120 LABELS "core;runtime" ENVIRONMENT
   "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0")
+# test_faults runs against the fault-injection build of the library.
+add_executable(test_faults test_faults.c)
+target_link_libraries(test_faults PRIVATE evaio_fault)
+target_compile_options(test_faults PRIVATE -Wall -Wextra)
+add_test(NAME test_faults COMMAND test_faults)
+set_tests_properties(test_faults PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS "core;runtime")
