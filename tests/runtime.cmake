@@ -53,3 +53,5 @@ target_link_libraries(test_faults PRIVATE evaio_fault)
 target_compile_options(test_faults PRIVATE -Wall -Wextra)
 add_test(NAME test_faults COMMAND test_faults)
 set_tests_properties(test_faults PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS "core;runtime")
+evaio_test(test_signals LABELS runtime)      # a SIGALRM storm at the polling thread
+target_link_libraries(test_signals PRIVATE Threads::Threads)
