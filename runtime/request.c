@@ -146,7 +146,7 @@ int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req)
         return -1;
     }
     /* A wrapper's request is freed after its callback: it cannot be restarted. */
-    if (req->flags_ & EVAIO__RF_ALLOCATED) {
+    if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_ALLOCATED) { /* a worker may set AUTO_OUT */
         errno = EINVAL;
         return -1;
     }
