@@ -29,10 +29,11 @@
  * accepted" (the value is valid for that argument, so the case is not run).
  * Where the op is missing (EVAIO_HAVE_OP is 0, or its reference run below
  * reports ENOSYS: an older kernel, valgrind), every case the wrapper does
- * not refuse expects ENOSYS instead.  Under ASan and TSan the cases of mlock and mlockall are
- * not run: the sanitizers replace those calls with stubs that succeed.  Not tried: bad modes (the kernel masks permission bits,
- * there is no error to expect), bad plain integers, huge lengths with real
- * buffers.
+ * not refuse expects ENOSYS instead.  Under ASan and TSan the cases of
+ * mlock and mlockall are not run: the sanitizers replace those calls with
+ * stubs that succeed.  Not tried: bad modes (the kernel masks permission
+ * bits, there is no error to expect), bad plain integers, huge lengths
+ * with real buffers.
  *
  * Benign values, per semantic type (every path lies in the scratch folder
  * fx, made afresh for every run under check_tmpdir(), so the ops with side
@@ -82,7 +83,7 @@
 #define PATH_MAX 4096
 #endif
 
-/* Sanitizers replace some calls with stubs: see bi_sanitizer_stubs. */
+/* The sanitizers replace some calls with stubs (struct bi_op's `stubbed`). */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define BI_SANITIZED 1
 #elif defined(__has_feature)
