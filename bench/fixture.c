@@ -6,9 +6,9 @@
  *   - data: the pread file, whose every 8-byte word holds a value derived
  *     from its offset (pattern_word), so a read at the wrong offset, a short
  *     read or a stale buffer is caught by comparing the whole block.
- * Both are made before any measurement and stay in the page cache (22 GB of
- * RAM against 256 MiB), so every measured stat and pread is served from the
- * caches: the numbers are the dispatch overhead, not the disk. */
+ * Both are made before any measurement and, far smaller than the free RAM,
+ * stay in the page cache, so every measured stat and pread is served from
+ * the caches: the numbers are the dispatch overhead, not the disk. */
 #include "bench.h"
 
 #include <errno.h>
