@@ -192,7 +192,7 @@ struct summary entry_summary(int w, int e, enum field f);
 int find_workload(const char *id);
 int find_entry(int w, int sys, unsigned threads, int variant);
 
-void report_header(void);
+void report_header(int argc, char **argv);
 void report_workload(int w);
 void report_targets(void);
 const char *fmt_rate(double per_sec, char *buf, size_t len);

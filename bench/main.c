@@ -214,7 +214,7 @@ int main(int argc, char **argv)
     uint64_t t_start = now_ns();
     fprintf(stderr, "evaio-bench: making the files...\n");
     fixture_create(want_files, want_data);
-    report_header();
+    report_header(argc, argv);
 
     for (unsigned w = 0; w < nworkloads; w++) {
         if (!workload_selected(w))

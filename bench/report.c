@@ -53,7 +53,7 @@ static const char *fmt_ratio(double a, double b, char *buf, size_t len)
     return buf;
 }
 
-void report_header(void)
+void report_header(int argc, char **argv)
 {
     struct utsname u;
     uname(&u);
@@ -63,7 +63,11 @@ void report_header(void)
     double load[3] = { -1, -1, -1 };
     getloadavg(load, 3);
 
-    printf("## evaio-bench, %s\n\n", date);
+    printf("### evaio-bench, %s\n\n", date);
+    printf("- command: `evaio-bench");
+    for (int i = 1; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("`\n");
     printf("- machine: %ld CPUs online, %s %s %s, load average %.2f at the start\n",
            sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine, load[0]);
     printf("- built with: evaio %d.%d.%d", EVAIO_VERSION_MAJOR, EVAIO_VERSION_MINOR,
@@ -98,7 +102,7 @@ void report_header(void)
 static void heading(const struct workload *w)
 {
     size_t n = *w->n;
-    printf("\n### %s: ", w->title);
+    printf("\n#### %s: ", w->title);
     switch (w->kind) {
     case K_TPUT:
         printf("%zu requests per run, %zu in flight", n, *w->inflight);

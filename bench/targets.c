@@ -58,7 +58,7 @@ void report_targets(void)
 {
     unsigned T = cfg.threads, M = cfg.many_threads;
     char c[64];
-    printf("\n### Targets (ratios of medians from this run)\n\n");
+    printf("\n#### Targets (ratios of medians from this run)\n\n");
     printf("| # | target | measured | goal | result | ceiling on this machine |\n"
            "|---|---|--:|--:|---|---|\n");
 
