@@ -10,29 +10,48 @@
 
 #define MANY ((unsigned)-1) /* entry threads: cfg.many_threads */
 
-/* The order of the entries is the order in which each repetition runs them:
- * A B C D E, A B C D E, ... */
+/* An entry: a system, its threads (0: cfg.threads; sync 1, two threads 2)
+ * and a variant (the memory workload's request kind).  The order of the
+ * entries is the order in which each repetition runs them: A B C D E,
+ * A B C D E, ... */
+#define E(sys, threads, variant) { sys, threads, variant }
+#define SYNC E(SYS_SYNC, 0, 0)
+#define TWO E(SYS_THREADS, 0, 0)
+#define EVAIO E(SYS_EVAIO, 0, 0)
+#define LIBUV E(SYS_LIBUV, 0, 0)
+#define URING E(SYS_URING, 0, 0)
+
 const struct workload workloads[] = {
-    { "nop", "nop round trips", K_TPUT, OP_NOP, &cfg.nop_n, &cfg.nop_inflight, 0, 0, 0, 3,
-      { { SYS_EVAIO, 0, 0 }, { SYS_LIBUV, 0, 0 }, { SYS_URING, 0, 0 } } },
-    { "stat", "stat of cached files", K_TPUT, OP_STAT, &cfg.stat_n, &cfg.stat_inflight, 1, 0, 0, 5,
-      { { SYS_SYNC, 0, 0 }, { SYS_THREADS, 0, 0 }, { SYS_EVAIO, 0, 0 }, { SYS_LIBUV, 0, 0 },
-        { SYS_URING, 0, 0 } } },
-    { "pread", "random 4 KiB pread from a cached file", K_TPUT, OP_PREAD, &cfg.pread_n,
-      &cfg.pread_inflight, 0, 1, 0, 5,
-      { { SYS_SYNC, 0, 0 }, { SYS_THREADS, 0, 0 }, { SYS_EVAIO, 0, 0 }, { SYS_LIBUV, 0, 0 },
-        { SYS_URING, 0, 0 } } },
-    { "nop-lat", "one at a time, nop", K_LAT, OP_NOP, &cfg.lat_n, NULL, 0, 0, 0, 3,
-      { { SYS_EVAIO, 0, 0 }, { SYS_LIBUV, 0, 0 }, { SYS_URING, 0, 0 } } },
-    { "stat-lat", "one at a time, stat", K_LAT, OP_STAT, &cfg.lat_n, NULL, 1, 0, 0, 4,
-      { { SYS_SYNC, 0, 0 }, { SYS_EVAIO, 0, 0 }, { SYS_LIBUV, 0, 0 }, { SYS_URING, 0, 0 } } },
-    { "sleep", "requests sleeping on a worker", K_WALL, OP_SLEEP, &cfg.sleep_n, NULL, 0, 0, 0, 3,
-      { { SYS_EVAIO, MANY, 0 }, { SYS_LIBUV, MANY, 0 }, { SYS_URING, MANY, 0 } } },
-    { "threads", "stat throughput by worker threads", K_TPUT, OP_STAT, &cfg.stat_n,
-      &cfg.stat_inflight, 1, 0, 1, 4,
-      { { SYS_EVAIO, 0, 0 }, { SYS_EVAIO, MANY, 0 }, { SYS_LIBUV, 0, 0 }, { SYS_LIBUV, MANY, 0 } } },
-    { "memory", "memory per request", K_MEM, OP_NOP, &cfg.mem_n, NULL, 1, 0, 0, 4,
-      { { SYS_EVAIO, 1, 0 }, { SYS_EVAIO, 1, 1 }, { SYS_LIBUV, 1, 0 }, { SYS_LIBUV, 1, 1 } } },
+    { .id = "nop", .title = "nop round trips", .kind = K_TPUT, .op = OP_NOP,
+      .n = &cfg.nop_n, .inflight = &cfg.nop_inflight,
+      .nentries = 3, .entries = { EVAIO, LIBUV, URING } },
+    { .id = "stat", .title = "stat of cached files", .kind = K_TPUT, .op = OP_STAT,
+      .n = &cfg.stat_n, .inflight = &cfg.stat_inflight, .needs_files = 1,
+      .nentries = 5, .entries = { SYNC, TWO, EVAIO, LIBUV, URING } },
+    { .id = "pread", .title = "random 4 KiB pread from a cached file", .kind = K_TPUT,
+      .op = OP_PREAD, .n = &cfg.pread_n, .inflight = &cfg.pread_inflight, .needs_data = 1,
+      .nentries = 5, .entries = { SYNC, TWO, EVAIO, LIBUV, URING } },
+    { .id = "nop-lat", .title = "one at a time, nop", .kind = K_LAT, .op = OP_NOP,
+      .n = &cfg.lat_n,
+      .nentries = 3, .entries = { EVAIO, LIBUV, URING } },
+    { .id = "stat-lat", .title = "one at a time, stat", .kind = K_LAT, .op = OP_STAT,
+      .n = &cfg.lat_n, .needs_files = 1,
+      .nentries = 4, .entries = { SYNC, EVAIO, LIBUV, URING } },
+    { .id = "sleep", .title = "requests sleeping on a worker", .kind = K_WALL, .op = OP_SLEEP,
+      .n = &cfg.sleep_n,
+      .nentries = 3,
+      .entries = { E(SYS_EVAIO, MANY, 0), E(SYS_LIBUV, MANY, 0), E(SYS_URING, MANY, 0) } },
+    { .id = "threads", .title = "stat throughput by worker threads", .kind = K_TPUT,
+      .op = OP_STAT, .n = &cfg.stat_n, .inflight = &cfg.stat_inflight, .needs_files = 1,
+      .per_system_ratio = 1,
+      .nentries = 4,
+      .entries = { EVAIO, E(SYS_EVAIO, MANY, 0), LIBUV, E(SYS_LIBUV, MANY, 0) } },
+    /* One worker thread; variant 0 queues nops, 1 stats (memory.c). */
+    { .id = "memory", .title = "memory per request", .kind = K_MEM, .n = &cfg.mem_n,
+      .needs_files = 1,
+      .nentries = 4,
+      .entries = { E(SYS_EVAIO, 1, 0), E(SYS_EVAIO, 1, 1), E(SYS_LIBUV, 1, 0),
+                   E(SYS_LIBUV, 1, 1) } },
 };
 const unsigned nworkloads = sizeof workloads / sizeof workloads[0];
 
