@@ -52,6 +52,7 @@ extern struct bench_cfg cfg;
 
 uint64_t now_ns(void);
 uint64_t cpu_ns(void);        /* user + system time of the whole process */
+uint64_t switches(void);      /* voluntary + involuntary context switches, all threads */
 long peak_rss_kib(void);      /* ru_maxrss */
 long current_rss_bytes(void); /* resident pages now (/proc/self/statm) */
 extern int in_child;          /* set in forked children: they leave the files alone */
@@ -154,7 +155,8 @@ extern const unsigned nworkloads;
 struct outcome {
     double a;      /* K_TPUT: req/s; K_LAT: p50 us; K_WALL: ms; K_MEM: RSS bytes per queued request */
     double b;      /* K_LAT: p99 us; K_MEM: allocations per request */
-    double cpu_us; /* CPU time per request (K_TPUT, K_WALL) */
+    double cpu_us; /* CPU time per request */
+    double switches; /* context switches per request, all threads */
     double peak_rss_mib;
 };
 
@@ -187,7 +189,7 @@ double percentile(uint64_t *samples, size_t n, double q); /* sorts; nearest rank
 
 /* The median over the reps of a field of one entry's outcomes, or -1 when
  * that entry did not run. */
-enum field { F_A, F_B, F_CPU, F_RSS };
+enum field { F_A, F_B, F_CPU, F_RSS, F_SWITCHES };
 struct summary entry_summary(int w, int e, enum field f);
 int find_workload(const char *id);
 int find_entry(int w, int sys, unsigned threads, int variant);

@@ -128,21 +128,23 @@ static void tput_table(int w)
     int ev = find_entry(w, SYS_EVAIO, cfg.threads, 0);
     double ev_rate = entry_summary(w, ev, F_A).med, ev_cpu = entry_summary(w, ev, F_CPU).med;
     if (wl->per_system_ratio)
-        printf("| system | threads | ops/s | min | max | CPU µs/req | peak RSS MiB | "
-               "÷ %u threads, ops/s |\n|---|--:|--:|--:|--:|--:|--:|--:|\n",
+        printf("| system | threads | ops/s | min | max | CPU µs/req | switches/req | peak RSS MiB | "
+               "÷ %u threads, ops/s |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
                cfg.threads);
     else
-        printf("| system | threads | ops/s | min | max | CPU µs/req | peak RSS MiB | "
-               "evaio ÷ this, ops/s | evaio ÷ this, CPU |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        printf("| system | threads | ops/s | min | max | CPU µs/req | switches/req | peak RSS MiB | "
+               "evaio ÷ this, ops/s | evaio ÷ this, CPU |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (unsigned e = 0; e < wl->nentries; e++) {
         const struct entry *en = &wl->entries[e];
         char b[8][32];
         struct summary a = entry_summary(w, (int)e, F_A);
         struct summary cpu = entry_summary(w, (int)e, F_CPU);
         struct summary rss = entry_summary(w, (int)e, F_RSS);
-        printf("| %s | %u | %s | %s | %s | %s | %s |", sys_get(en->sys)->name, entry_threads(en),
-               fmt_rate(a.med, b[0], 32), fmt_rate(a.min, b[1], 32), fmt_rate(a.max, b[2], 32),
-               fmt_num(cpu.med, "%.3f", b[3], 32), fmt_num(rss.med, "%.1f", b[4], 32));
+        struct summary sw = entry_summary(w, (int)e, F_SWITCHES);
+        printf("| %s | %u | %s | %s | %s | %s | %s | %s |", sys_get(en->sys)->name,
+               entry_threads(en), fmt_rate(a.med, b[0], 32), fmt_rate(a.min, b[1], 32),
+               fmt_rate(a.max, b[2], 32), fmt_num(cpu.med, "%.3f", b[3], 32),
+               fmt_num(sw.med, "%.3f", b[7], 32), fmt_num(rss.med, "%.1f", b[4], 32));
         if (wl->per_system_ratio) {
             int base = find_entry(w, en->sys, cfg.threads, 0);
             printf(" %s |\n", (int)e == base ? "–"
@@ -161,7 +163,8 @@ static void tput_table(int w)
     else
         printf("\nops/s: higher is better, so a ratio above 1 means evaio is faster; CPU µs/req is "
                "user + system time of the whole process (all threads) per request, so a ratio "
-               "below 1 means evaio uses less.\n");
+               "below 1 means evaio uses less; switches/req: context switches of all its threads "
+               "per request (wake-ups and sleeps).\n");
 }
 
 static void lat_table(int w)
@@ -169,19 +172,21 @@ static void lat_table(int w)
     const struct workload *wl = &workloads[w];
     int ev = find_entry(w, SYS_EVAIO, cfg.threads, 0);
     double ev50 = entry_summary(w, ev, F_A).med, ev99 = entry_summary(w, ev, F_B).med;
-    printf("| system | p50 µs | min | max | p99 µs | min | max | CPU µs/req | peak RSS MiB | "
-           "evaio ÷ this, p50 | evaio ÷ this, p99 |\n"
-           "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    printf("| system | p50 µs | min | max | p99 µs | min | max | CPU µs/req | switches/req | "
+           "peak RSS MiB | evaio ÷ this, p50 | evaio ÷ this, p99 |\n"
+           "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (unsigned e = 0; e < wl->nentries; e++) {
         const struct entry *en = &wl->entries[e];
         char b[11][32];
         struct summary p50 = entry_summary(w, (int)e, F_A), p99 = entry_summary(w, (int)e, F_B);
         struct summary cpu = entry_summary(w, (int)e, F_CPU), rss = entry_summary(w, (int)e, F_RSS);
-        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sys_get(en->sys)->name,
-               fmt_num(p50.med, "%.2f", b[0], 32), fmt_num(p50.min, "%.2f", b[1], 32),
-               fmt_num(p50.max, "%.2f", b[2], 32), fmt_num(p99.med, "%.2f", b[3], 32),
-               fmt_num(p99.min, "%.2f", b[4], 32), fmt_num(p99.max, "%.2f", b[5], 32),
-               fmt_num(cpu.med, "%.2f", b[6], 32), fmt_num(rss.med, "%.1f", b[7], 32),
+        struct summary sw = entry_summary(w, (int)e, F_SWITCHES);
+        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+               sys_get(en->sys)->name, fmt_num(p50.med, "%.2f", b[0], 32),
+               fmt_num(p50.min, "%.2f", b[1], 32), fmt_num(p50.max, "%.2f", b[2], 32),
+               fmt_num(p99.med, "%.2f", b[3], 32), fmt_num(p99.min, "%.2f", b[4], 32),
+               fmt_num(p99.max, "%.2f", b[5], 32), fmt_num(cpu.med, "%.2f", b[6], 32),
+               fmt_num(sw.med, "%.2f", b[10], 32), fmt_num(rss.med, "%.1f", b[7], 32),
                (int)e == ev ? "–" : fmt_ratio(ev50, p50.med, b[8], 32),
                (int)e == ev ? "–" : fmt_ratio(ev99, p99.med, b[9], 32));
     }
@@ -195,17 +200,18 @@ static void wall_table(int w)
     const struct workload *wl = &workloads[w];
     int ev = find_entry(w, SYS_EVAIO, cfg.many_threads, 0);
     double ev_ms = entry_summary(w, ev, F_A).med;
-    printf("| system | threads | wall ms | min | max | CPU µs/req | peak RSS MiB | evaio ÷ this |\n"
-           "|---|--:|--:|--:|--:|--:|--:|--:|\n");
+    printf("| system | threads | wall ms | min | max | CPU µs/req | switches/req | peak RSS MiB | "
+           "evaio ÷ this |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (unsigned e = 0; e < wl->nentries; e++) {
         const struct entry *en = &wl->entries[e];
         char b[8][32];
         struct summary a = entry_summary(w, (int)e, F_A);
         struct summary cpu = entry_summary(w, (int)e, F_CPU), rss = entry_summary(w, (int)e, F_RSS);
-        printf("| %s | %u | %s | %s | %s | %s | %s | %s |\n", sys_get(en->sys)->name,
+        struct summary sw = entry_summary(w, (int)e, F_SWITCHES);
+        printf("| %s | %u | %s | %s | %s | %s | %s | %s | %s |\n", sys_get(en->sys)->name,
                entry_threads(en), fmt_num(a.med, "%.1f", b[0], 32), fmt_num(a.min, "%.1f", b[1], 32),
                fmt_num(a.max, "%.1f", b[2], 32), fmt_num(cpu.med, "%.2f", b[3], 32),
-               fmt_num(rss.med, "%.1f", b[4], 32),
+               fmt_num(sw.med, "%.2f", b[6], 32), fmt_num(rss.med, "%.1f", b[4], 32),
                (int)e == ev ? "–" : fmt_ratio(ev_ms, a.med, b[5], 32));
     }
     printf("\nevaio: busy(%g) requests and libuv: uv_queue_work with a nanosleep of %g ms, all "

@@ -43,7 +43,13 @@ struct summary entry_summary(int w, int e, enum field f)
     double v[MAX_REPS];
     for (unsigned r = 0; r < cfg.reps; r++) {
         const struct outcome *o = &results[w][e][r];
-        v[r] = f == F_A ? o->a : f == F_B ? o->b : f == F_CPU ? o->cpu_us : o->peak_rss_mib;
+        switch (f) {
+        case F_A: v[r] = o->a; break;
+        case F_B: v[r] = o->b; break;
+        case F_CPU: v[r] = o->cpu_us; break;
+        case F_RSS: v[r] = o->peak_rss_mib; break;
+        case F_SWITCHES: v[r] = o->switches; break;
+        }
     }
     return summarize(v, cfg.reps);
 }

@@ -161,14 +161,15 @@ struct outcome measure(const struct workload *w, const struct entry *e)
         batch(s, w->op, warm, inflight);
     }
 
-    uint64_t cpu0 = cpu_ns(), t0 = now_ns();
+    uint64_t sw0 = switches(), cpu0 = cpu_ns(), t0 = now_ns();
     if (w->kind == K_LAT)
         latencies(s, w->op, n, samples);
     else
         batch(s, w->op, n, inflight);
-    uint64_t wall = now_ns() - t0, cpu = cpu_ns() - cpu0;
+    uint64_t wall = now_ns() - t0, cpu = cpu_ns() - cpu0, sw = switches() - sw0;
 
     o.cpu_us = (double)cpu / 1e3 / (double)n;
+    o.switches = (double)sw / (double)n;
     switch (w->kind) {
     case K_TPUT: o.a = (double)n * 1e9 / (double)(wall ? wall : 1); break;
     case K_WALL: o.a = (double)wall / 1e6; break;
