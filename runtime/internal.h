@@ -59,7 +59,9 @@ enum {
     EVAIO__GF_FEEDING = 1 << 1, /* the feeder is running: no re-entry */
 };
 
-/* Request flags (req->flags_). */
+/* Request flags (req->flags_).  Another thread may read them (a cancel, a
+ * refused restart) while a worker sets AUTO_OUT: every change in flight is
+ * atomic. */
 enum {
     EVAIO__RF_ALLOCATED = 1 << 0, /* made by a wrapper: freed after the callback */
     EVAIO__RF_AUTO_OUT = 1 << 1,  /* a NULL output was filled with library storage */
@@ -81,7 +83,8 @@ struct evaio__driver {
 /* A group, or a driven operation (which is one). */
 static inline int evaio__is_group(const evaio_req *req)
 {
-    return req->type == EVAIO_OP_GROUP || (req->flags_ & EVAIO__RF_DRIVEN);
+    return req->type == EVAIO_OP_GROUP ||
+           (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_DRIVEN);
 }
 
 /* Space for the request in a wrapper's single allocation is rounded up so the

@@ -107,7 +107,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     if (evaio__op_driver(req->type)) {
         /* Driven: a group whose driver begins when poll reaches it; it keeps
          * its wd reference until the driver ends. */
-        req->flags_ |= EVAIO__RF_DRIVEN;
+        __atomic_fetch_or(&req->flags_, EVAIO__RF_DRIVEN, __ATOMIC_RELAXED);
         evaio__grp_start(req);
         __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
         evaio__push_result(ctx, req);
