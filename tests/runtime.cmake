@@ -33,3 +33,8 @@ if(CMAKE_CXX_COMPILER)
 else()
   message(STATUS "evaio: no C++ compiler found; the header_cxx test is not built")
 endif()
+
+# Reliability.  The stress test runs a CI-sized load by default (fewer
+# requests under sanitizers); EVAIO_STRESS_N=1000000 is the full size.
+evaio_test(test_stress LABELS stress TIMEOUT 900)
+target_link_libraries(test_stress PRIVATE Threads::Threads)
