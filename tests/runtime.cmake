@@ -38,3 +38,7 @@ endif()
 # requests under sanitizers); EVAIO_STRESS_N=1000000 is the full size.
 evaio_test(test_stress LABELS stress TIMEOUT 900)
 target_link_libraries(test_stress PRIVATE Threads::Threads)
+
+# The model-based differential test: a short fixed-seed run here;
+# EVAIO_MODEL_SEQS and EVAIO_MODEL_SEED for the long one.
+evaio_test(test_model LABELS model TIMEOUT 900)
