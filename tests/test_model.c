@@ -605,13 +605,29 @@ static void resolve(struct touch *t, int rootfd, const char *path, int follow, i
                 }
                 snprintf(cand + l, sizeof cand - l, "%s%s", l ? "/" : "", comp);
             }
-            if (*cand)
-                touch_path(t, cand);
-            else
+            if (!*cand) {
                 t->global = 1;
+                return;
+            }
+            touch_path(t, cand);
             /* And the first missing name itself: mkpath makes it (and
-             * more below it); for the others it is where they fail. */
+             * more below it); for the others it is where they fail.  Past
+             * a missing name, ".." means what it will once mkpath has made
+             * it: so the first missing prefix of the lexical path too. */
             touch_path(t, first_missing);
+            for (char *p = cand;; p++) {
+                if (*p == '/' || !*p) {
+                    char c = *p;
+                    *p = 0;
+                    struct stat pst;
+                    int missing = fstatat(rootfd, cand, &pst, AT_SYMLINK_NOFOLLOW) < 0;
+                    if (missing)
+                        touch_path(t, cand);
+                    *p = c;
+                    if (missing || !c)
+                        break;
+                }
+            }
             return;
         }
         int last = 1;
@@ -659,6 +675,9 @@ static void footprint(struct touch *t, int rootfd, const struct op *op)
     int np = op_paths(op, paths, follow);
     for (int i = 0; i < np; i++) {
         touch_path(t, paths[i]);
+        size_t l = strlen(paths[i]);
+        if (l && paths[i][l - 1] == '/')
+            follow[i] = 1; /* a trailing slash follows a final symlink */
         int escape = 0, ignored = 0;
         resolve(t, rootfd, paths[i], follow[i], &escape); /* as the operation walks it */
         if (escape)
@@ -709,17 +728,31 @@ static struct res from_rc(int rc)
     return rc < 0 ? fail(errno) : ok(0);
 }
 
-/* Splits "x/y/z" into the directory "x/y" ("." for a plain name) and "z". */
-static void split_path(const char *path, char *dir, size_t dcap, const char **name)
+/* The directory holding a path's last component and that component, with
+ * trailing slashes dropped ("." for a plain name); *slash says there were
+ * some. */
+static void split_leaf(const char *path, char *dir, size_t dcap, char *name, size_t ncap, int *slash)
 {
-    const char *s = strrchr(path, '/');
-    if (!s) {
+    size_t end = strlen(path);
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    *slash = path[end] != 0;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    snprintf(name, ncap, "%.*s", (int)(end - start), path + start);
+    size_t dend = start;
+    while (dend > 1 && path[dend - 1] == '/')
+        dend--;
+    if (start == 0)
         snprintf(dir, dcap, ".");
-        *name = path;
-    } else {
-        snprintf(dir, dcap, "%.*s", (int)(s - path), path);
-        *name = s + 1;
-    }
+    else
+        snprintf(dir, dcap, "%.*s", (int)dend, path);
+}
+
+static int is_dots(const char *name)
+{
+    return !strcmp(name, ".") || !strcmp(name, "..");
 }
 
 static struct res model_copy(int d, const char *src, const char *dst, int flags)
@@ -734,24 +767,37 @@ static struct res model_copy(int d, const char *src, const char *dst, int flags)
     int in = openat(d, src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return fail(errno);
+    /* The destination: its directory, then the name, which must be able
+     * to take a file: not a directory (EISDIR), not a name only a
+     * directory can have, with a trailing slash or "." or ".." (ENOTDIR),
+     * and nothing at all with NOREPLACE (EEXIST; a symlink is not followed). */
+    char dir[TPATH], name[NAME_MAX + 1], leaf[2 * TPATH];
+    int slash, err = 0;
+    split_leaf(dst, dir, sizeof dir, name, sizeof name, &slash);
+    FMT(leaf, "%s/%s", dir, name);
     struct stat dt;
-    int err = 0;
-    if (fstatat(d, dst, &dt, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (S_ISDIR(dt.st_mode))
-            err = EISDIR;
-        else if (flags & EVAIO_COPY_NOREPLACE)
-            err = EEXIST;
-    } else if (errno != ENOENT) {
+    if (fstatat(d, dir, &dt, 0) < 0) {
         err = errno;
+    } else if (!S_ISDIR(dt.st_mode)) {
+        err = ENOTDIR;
+    } else {
+        int dir_only = slash || is_dots(name);
+        int r = fstatat(d, leaf, &dt, dir_only ? 0 : AT_SYMLINK_NOFOLLOW);
+        if (r < 0 && errno != ENOENT)
+            err = errno;
+        else if (r == 0 && S_ISDIR(dt.st_mode))
+            err = EISDIR;
+        else if (dir_only)
+            err = ENOTDIR;
+        else if (r == 0 && (flags & EVAIO_COPY_NOREPLACE))
+            err = EEXIST;
     }
     if (err) {
         close(in);
         return fail(err);
     }
-    char dir[TPATH], tmp[TPATH + 32];
-    const char *name;
-    split_path(dst, dir, sizeof dir, &name);
-    snprintf(tmp, sizeof tmp, "%s/.model-copy", dir);
+    char tmp[TPATH + 32];
+    FMT(tmp, "%s/.model-copy", dir);
     int out = openat(d, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (out < 0) {
         err = errno;
@@ -766,7 +812,7 @@ static struct res model_copy(int d, const char *src, const char *dst, int flags)
     CHECK_EQ(fchmod(out, st.st_mode & 07777), 0);
     CHECK_EQ(close(out), 0);
     close(in);
-    int r = (flags & EVAIO_COPY_NOREPLACE) ? renameat2(d, tmp, d, dst, RENAME_NOREPLACE) : renameat(d, tmp, d, dst);
+    int r = (flags & EVAIO_COPY_NOREPLACE) ? renameat2(d, tmp, d, leaf, RENAME_NOREPLACE) : renameat(d, tmp, d, leaf);
     if (r < 0) {
         err = errno;
         unlinkat(d, tmp, 0);
@@ -828,11 +874,14 @@ static struct res model_rmtree(int d, const char *path)
 {
     if (!*path)
         return fail(ENOENT);
-    char dir[TPATH];
-    const char *name;
-    split_path(path, dir, sizeof dir, &name);
-    if (!strcmp(name, ".") || !strcmp(name, ".."))
+    /* Trailing slashes are dropped: a symlink is removed, not followed. */
+    char dir[TPATH], name[NAME_MAX + 1], leaf[2 * TPATH];
+    int slash;
+    split_leaf(path, dir, sizeof dir, name, sizeof name, &slash);
+    if (is_dots(name))
         return fail(EINVAL);
+    FMT(leaf, "%s/%s", dir, name);
+    path = leaf;
     struct stat st;
     if (fstatat(d, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return fail(errno);
@@ -1564,6 +1613,23 @@ static unsigned long env_ulong(const char *name, unsigned long dflt)
     return v;
 }
 
+/* Puts a generated path into sandbox s, now and then written another way
+ * that names the same thing, or fails where a directory is missing: a
+ * trailing slash, "./", "//", or "DIR/../" before it. */
+static void place(uint64_t *rng, char *path, unsigned s)
+{
+    char tmp[NAME_LEN];
+    unsigned r = rnd(rng, 100);
+    const char *sep = r < 3 ? "/./" : r < 5 ? "//" : "/";
+    if (r >= 5 && r < 8)
+        CHECK((size_t)snprintf(tmp, sizeof tmp, "s%u/%s/../%.40s", s, random_name(rng, 1), path) < sizeof tmp);
+    else
+        CHECK((size_t)snprintf(tmp, sizeof tmp, "s%u%s%.50s", s, sep, path) < sizeof tmp);
+    if (rnd(rng, 100) < 4 && strlen(tmp) + 1 < sizeof tmp)
+        strcat(tmp, "/");
+    strcpy(path, tmp);
+}
+
 /* A program works in `sandboxes` directories s0, s1, ...: an operation
  * picks one, and a second path is in another one now and then, so that
  * independent operations are common and some still cross. */
@@ -1583,17 +1649,12 @@ static void gen_program(uint64_t seed, struct op *ops, size_t n, struct config *
         unsigned sb = rnd(&rng, 100) < 85 ? sa : rnd(&rng, cfg->sandboxes);
         struct op *op = &ops[i];
         gen_op(&rng, &g[sa], &g[sb], op);
-        char tmp[NAME_LEN];
         if (op->kind == OP_SYMLINK) { /* a is the target, relative to the link */
-            snprintf(tmp, sizeof tmp, "s%u/%.50s", sa, op->b);
-            snprintf(op->b, sizeof op->b, "%s", tmp);
+            place(&rng, op->b, sa);
         } else {
-            snprintf(tmp, sizeof tmp, "s%u/%.50s", sa, op->a);
-            snprintf(op->a, sizeof op->a, "%s", tmp);
-            if (op->b[0]) {
-                snprintf(tmp, sizeof tmp, "s%u/%.50s", sb, op->b);
-                snprintf(op->b, sizeof op->b, "%s", tmp);
-            }
+            place(&rng, op->a, sa);
+            if (op->b[0])
+                place(&rng, op->b, sb);
         }
     }
     free(g);
