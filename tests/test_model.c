@@ -1680,10 +1680,11 @@ static void print_program(const struct op *ops, size_t n, const struct config *c
 
 /* ---- replaying a printed program ------------------------------------------ */
 
-/* Parses the lines print_program writes (a saved failure report): an
- * optional "config: workers W, inflight I" line, then one operation per
- * line, "#N" and the results after the "[...]" being ignored; other lines
- * starting with '#' and blank lines are skipped.  Exits on a syntax error. */
+/* Parses the lines print_program writes (a failure report saved to a
+ * file): a "config: workers W, inflight I, sandboxes S" line and one
+ * operation per line, "OP(ARGS) [HOW]" with an optional "#N" before and the
+ * results after; lines that start with no operation name are skipped.
+ * Exits on a syntax error. */
 static int parse_flags(const char *text, int *out)
 {
     static const struct { const char *name; int value; } names[] = {
@@ -1732,14 +1733,13 @@ static size_t parse_program(const char *file, struct op **ops_out, struct config
         if (sscanf(p, "config: workers %u, inflight %u, sandboxes %u", &cfg->workers, &cfg->max_inflight,
                    &cfg->sandboxes) >= 2)
             continue;
-        if (*p == '#' && p[1] >= '0' && p[1] <= '9') {
+        int numbered = *p == '#' && p[1] >= '0' && p[1] <= '9';
+        if (numbered) {
             p++;
             while (*p >= '0' && *p <= '9')
                 p++;
             while (*p == ' ' || *p == '\t')
                 p++;
-        } else if (*p == '#' || *p == '\n' || !*p) {
-            continue;
         }
         struct op op;
         memset(&op, 0, sizeof op);
@@ -1747,8 +1747,11 @@ static size_t parse_program(const char *file, struct op **ops_out, struct config
         int kind = 0;
         while (kind < NKINDS && (strlen(kind_names[kind]) != klen || strncmp(kind_names[kind], p, klen)))
             kind++;
-        if (kind == NKINDS || p[klen] != '(')
-            goto bad;
+        if (kind == NKINDS || p[klen] != '(') {
+            if (numbered)
+                goto bad;
+            continue; /* the rest of a failure report */
+        }
         op.kind = kind;
         p += klen + 1;
         /* The arguments: strings in quotes, the rest as text. */
