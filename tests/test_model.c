@@ -38,7 +38,8 @@
  * with NOREPLACE), then copies into a temporary beside it, gives it the
  * source's mode and renames it into place; move is rename(2), or
  * renameat2(RENAME_NOREPLACE); rmtree is rm -rf that never follows a
- * symlink; mkpath is mkdir(2) of the whole path and, where a parent is
+ * symlink, relative to the directory holding the path's last component
+ * (opened once); mkpath is mkdir(2) of the whole path and, where a parent is
  * missing, mkdir -p with parents made `mode | 0300`: a last component that
  * exists and is not a directory (nor a symlink to one) is EEXIST, an earlier
  * one ENOENT when it is a dangling symlink and ENOTDIR otherwise.
@@ -870,30 +871,41 @@ static int remove_contents(int fd)
     return first;
 }
 
+/* rm -rf, relative to the directory holding the last component, opened
+ * once: what is removed is what that directory held when it was opened,
+ * even when the path reached it through a symlink inside the tree. */
 static struct res model_rmtree(int d, const char *path)
 {
     if (!*path)
         return fail(ENOENT);
     /* Trailing slashes are dropped: a symlink is removed, not followed. */
-    char dir[TPATH], name[NAME_MAX + 1], leaf[2 * TPATH];
+    char dir[TPATH], name[NAME_MAX + 1];
     int slash;
     split_leaf(path, dir, sizeof dir, name, sizeof name, &slash);
     if (is_dots(name))
         return fail(EINVAL);
-    FMT(leaf, "%s/%s", dir, name);
-    path = leaf;
+    int pd = openat(d, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pd < 0)
+        return fail(errno);
     struct stat st;
-    if (fstatat(d, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return fail(errno);
-    if (!S_ISDIR(st.st_mode))
-        return from_rc(unlinkat(d, path, 0));
-    int fd = openat(d, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return fail(errno);
-    int err = remove_contents(fd);
-    close(fd);
-    if (unlinkat(d, path, AT_REMOVEDIR) < 0 && !err)
+    int err = 0;
+    if (fstatat(pd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         err = errno;
+    } else if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(pd, name, 0) < 0)
+            err = errno;
+    } else {
+        int fd = openat(pd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            err = errno;
+        } else {
+            err = remove_contents(fd);
+            close(fd);
+            if (unlinkat(pd, name, AT_REMOVEDIR) < 0 && !err)
+                err = errno;
+        }
+    }
+    close(pd);
     return err ? fail(err) : ok(0);
 }
 
@@ -1925,8 +1937,12 @@ int main(void)
                      "the whole program: EVAIO_MODEL_SEED=%llu EVAIO_MODEL_SEQS=1 EVAIO_MODEL_OPS=%zu",
                      (unsigned long long)sseed, nops);
         }
-        if (check_program(ops, nops, &cfg, &v, what, reproduce))
+        if (check_program(ops, nops, &cfg, &v, what, reproduce)) {
+            free(ops);
+            free(v.posix);
+            free(v.got);
             return 1;
+        }
         if (trace) {
             fprintf(stderr, "%s passed:\n", what);
             print_program(ops, nops, &cfg, &v);
