@@ -6,10 +6,13 @@
  * must match, and so must the two trees afterwards (names, types, sizes,
  * contents, modes, symlink targets, link counts).
  *
- *   EVAIO_MODEL_SEQS  number of programs (default 8, the CI run: 400 operations)
- *   EVAIO_MODEL_SEED  seed of the first program; program i uses SEED + i
- *                     (default 1, fixed, so CI always runs the same ones)
- *   EVAIO_MODEL_OPS   operations per program (default 50)
+ *   EVAIO_MODEL_SEQS     number of programs (default 8, the CI run: 400
+ *                        operations); with EVAIO_MODEL_PROGRAM, runs of it
+ *   EVAIO_MODEL_SEED     seed of the first program; program i uses SEED + i
+ *                        (default 1, fixed, so CI always runs the same ones)
+ *   EVAIO_MODEL_OPS      operations per program (default 50)
+ *   EVAIO_MODEL_PROGRAM  a file holding a printed program to run instead
+ *   EVAIO_MODEL_TRACE    1: print footprints, and each start and end
  *
  * The long run, as docs/reliability.md documents:
  *   EVAIO_MODEL_SEQS=5000 EVAIO_MODEL_SEED=$RANDOM build/default/tests/test_model
@@ -21,22 +24,26 @@
  * Concurrency without changing the meaning.  The POSIX run goes first, in
  * program order; before each operation it records the operation's footprint
  * in the state the operation meets: its paths as written, the same paths
- * with every symlink resolved (the links passed through are included), and
- * the inodes it names (hard links share one).  The evaio run then starts an
- * operation only when its footprint is disjoint from those of the operations
- * in flight and of the earlier ones not yet started; paths overlap when one
- * is the other or a directory above it.  Operations in flight together
- * touch disjoint parts of the tree, so any order of them ends in the state
- * the program order gives, and each one's result is the one the POSIX run
- * saw.  Up to `inflight` operations run at once, at random priorities, as
+ * with every symlink resolved (the links passed through are included), the
+ * first missing directory on the way (which mkpath makes), and the inodes
+ * it names (hard links share one).  The evaio run then starts an operation
+ * only when its footprint is disjoint from those of the operations in
+ * flight and of the earlier ones not yet started; paths overlap when one is
+ * the other or a directory above it.  Operations in flight together touch
+ * disjoint parts of the tree, so any order of them ends in the state the
+ * program order gives, and each one's result is the one the POSIX run saw.
+ * Up to `inflight` operations run at once, at random priorities, as
  * wrappers or caller-owned requests, with absolute paths or relative to an
- * evaio_wd; each program picks its own number of workers.
+ * evaio_wd; each program picks its number of workers, and a number of
+ * sandbox directories its operations mostly stay in, so that independent
+ * operations are common.
  *
  * The POSIX counterparts of evaio's composite operations are written here
  * from generated/docs/ops.md: copy checks the source (stat, following a
- * symlink: EISDIR, EINVAL), then the destination (lstat: EISDIR, EEXIST
- * with NOREPLACE), then copies into a temporary beside it, gives it the
- * source's mode and renames it into place; move is rename(2), or
+ * symlink: EISDIR, EINVAL), then the destination's directory and its name
+ * (lstat: EISDIR; a trailing slash, "." or "..": ENOTDIR; EEXIST with
+ * NOREPLACE), then copies into a temporary beside it, gives it the source's
+ * mode and renames it into place; move is rename(2), or
  * renameat2(RENAME_NOREPLACE); rmtree is rm -rf that never follows a
  * symlink, relative to the directory holding the path's last component
  * (opened once); mkpath is mkdir(2) of the whole path and, where a parent is
@@ -44,9 +51,9 @@
  * exists and is not a directory (nor a symlink to one) is EEXIST, an earlier
  * one ENOENT when it is a dangling symlink and ENOTDIR otherwise.
  *
- * Symlink targets are relative (with up to two leading "../"), so both
- * trees mean the same thing; an operation that would resolve a path above
- * its tree's root is skipped in both runs. */
+ * Symlink targets are relative, so both trees mean the same thing; an
+ * operation that would resolve a path above its tree's root is skipped in
+ * both runs. */
 #include "check.h"
 
 #include <dirent.h>
@@ -196,9 +203,10 @@ static void pick(uint64_t *rng, const struct guess *g, int want, char *out)
     if (want == WANT_ANY)
         want = rnd(rng, 2) ? WANT_FILE : WANT_DIR;
     size_t n = want == WANT_FILE ? g->nfiles : g->ndirs;
-    if (n && rnd(rng, 100) < 92)
-        snprintf(out, NAME_LEN, "%s", want == WANT_FILE ? g->files[rnd(rng, (unsigned)n)] : g->dirs[rnd(rng, (unsigned)n)]);
-    else
+    if (n && rnd(rng, 100) < 92) {
+        unsigned k = rnd(rng, (unsigned)n);
+        snprintf(out, NAME_LEN, "%s", want == WANT_FILE ? g->files[k] : g->dirs[k]);
+    } else
         random_path(rng, out, MAXDEPTH, want == WANT_DIR);
 }
 
@@ -228,13 +236,15 @@ static void gen_target(uint64_t *rng, const struct guess *g, const char *link, c
     } else if (r < 13) {
         strcpy(out, "zz"); /* never made: dangling */
     } else if (r < 20) {
-        strcpy(out, rnd(rng, 2) ? "../" : "../../");
-        random_path(rng, out + strlen(out), 2, rnd(rng, 2));
+        char t[NAME_LEN];
+        random_path(rng, t, 2, rnd(rng, 2));
+        snprintf(out, NAME_LEN, "%s%.40s", rnd(rng, 2) ? "../" : "../../", t);
     } else {
-        out[0] = 0;
-        for (unsigned up = depth_of(link) - 1; up; up--)
-            strcat(out, "../");
-        pick(rng, g, WANT_ANY, out + strlen(out));
+        char up[NAME_LEN] = "", t[NAME_LEN];
+        for (unsigned k = depth_of(link) - 1; k && k < 8; k--)
+            strcat(up, "../");
+        pick(rng, g, WANT_ANY, t);
+        snprintf(out, NAME_LEN, "%s%.40s", up, t);
     }
 }
 
