@@ -937,6 +937,10 @@ static struct res model_mkpath(int d, const char *path, unsigned mode)
     }
     if (errno != ENOENT)
         return fail(errno);
+    /* The walk: trailing slashes end the last component, which mkdir(2)
+     * takes with or without them. */
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = 0;
     int err = 0;
     for (size_t end = 0; end <= len && !err; end++) {
         if (end < len && buf[end] != '/')
@@ -945,6 +949,7 @@ static struct res model_mkpath(int d, const char *path, unsigned mode)
         char c = buf[end];
         buf[end] = 0;
         if (mkdirat(d, buf, last ? mode : mode | 0300) == 0) {
+            CHECK(nmade < sizeof made / sizeof made[0]);
             made[nmade++] = end;
         } else if (errno == EEXIST) {
             struct stat st;
