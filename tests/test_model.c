@@ -238,13 +238,13 @@ static void gen_target(uint64_t *rng, const struct guess *g, const char *link, c
     } else if (r < 20) {
         char t[NAME_LEN];
         random_path(rng, t, 2, rnd(rng, 2));
-        snprintf(out, NAME_LEN, "%s%.40s", rnd(rng, 2) ? "../" : "../../", t);
+        CHECK((size_t)snprintf(out, NAME_LEN, "%s%.40s", rnd(rng, 2) ? "../" : "../../", t) < NAME_LEN);
     } else {
         char up[NAME_LEN] = "", t[NAME_LEN];
         for (unsigned k = depth_of(link) - 1; k && k < 8; k--)
             strcat(up, "../");
         pick(rng, g, WANT_ANY, t);
-        snprintf(out, NAME_LEN, "%s%.40s", up, t);
+        CHECK((size_t)snprintf(out, NAME_LEN, "%s%.40s", up, t) < NAME_LEN);
     }
 }
 
