@@ -569,8 +569,8 @@ static int pop_component(char *path)
 
 /* Resolves `path` in the tree below rootfd the way the kernel walks it and
  * adds to the footprint the fully resolved path, every symlink passed
- * through and the inode reached.  With follow 0 a final symlink is not
- * followed.  A walk above the root sets `escape`. */
+ * through, every name ".." leaves and the inode reached.  With follow 0 a
+ * final symlink is not followed.  A walk above the root sets `escape`. */
 static void resolve(struct touch *t, int rootfd, const char *path, int follow, int *escape)
 {
     char done[TPATH] = "";
@@ -582,6 +582,10 @@ static void resolve(struct touch *t, int rootfd, const char *path, int follow, i
         if (!strcmp(comp, "."))
             continue;
         if (!strcmp(comp, "..")) {
+            /* What ".." leaves was looked up all the same: whether it is
+             * a directory decides the walk. */
+            if (*done)
+                touch_path(t, done);
             if (pop_component(done) < 0) {
                 *escape = 1;
                 return;
