@@ -55,3 +55,12 @@ add_test(NAME test_faults COMMAND test_faults)
 set_tests_properties(test_faults PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS "core;runtime")
 evaio_test(test_signals LABELS runtime)      # a SIGALRM storm at the polling thread
 target_link_libraries(test_signals PRIVATE Threads::Threads)
+
+# Reliability.  The stress test runs a CI-sized load by default (fewer
+# requests under sanitizers); EVAIO_STRESS_N=1000000 is the full size.
+evaio_test(test_stress LABELS stress TIMEOUT 900)
+target_link_libraries(test_stress PRIVATE Threads::Threads)
+
+# The model-based differential test: a short fixed-seed run here;
+# EVAIO_MODEL_SEQS and EVAIO_MODEL_SEED for the long one.
+evaio_test(test_model LABELS model TIMEOUT 900)
