@@ -33,6 +33,7 @@ OUTPUTS = [
     ("op_executors.h.j2", "src/op_executors.h", "c"),
     ("ops.md.j2", "docs/ops.md", "md"),
     ("evaio.3.j2", "man/man3/evaio.3", "roff"),
+    ("test_bad_input.c.j2", "tests/test_bad_input.c", "c"),
     ("python_ops.py.j2", "python/evaio_ops.py", "py"),
 ]
 # template -> output path for each op, formatted with the op's name
@@ -138,6 +139,27 @@ def errors(op):
     return out
 
 
+def bad_cases(op):
+    """The bad-input cases of an op, for tests/test_bad_input.c: for each
+    argument whose type has cases (its `bad`), one dict per case with the
+    argument's index, the errno names expected (the type's default, or the
+    op's bad_input), whether the op accepts the value instead, and for
+    huge_null the index of the buffer's size argument."""
+    index = {a.name: i for i, a in enumerate(op.args)}
+    out = []
+    for i, a in enumerate(op.args):
+        for case, default in a.kind.bad:
+            errnos = op.bad_input.get((case, a.name), [default])
+            out.append({"arg": a, "index": i, "case": case, "errnos": errnos, "accepted": not errnos,
+                        "size_index": index[a.size] if case == "huge_null" else -1})
+    return out
+
+
+def bad_errno_names(ops):
+    """Every errno name a bad-input case of these ops may expect, sorted."""
+    return sorted({e for op in ops for c in bad_cases(op) for e in c["errnos"]})
+
+
 def render(ops, spec_name):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -149,6 +171,9 @@ def render(ops, spec_name):
     env.globals["types"] = evaio_spec.TYPES
     env.globals["synopsis"] = synopsis
     env.globals["errors"] = errors
+    env.globals["bad_cases"] = bad_cases
+    env.globals["bad_errno_names"] = bad_errno_names
+    env.globals["bad_case_docs"] = evaio_spec.BAD_CASES
     env.filters["roff"] = roff
     env.filters["pyrepr"] = repr
     env.filters["pyctype"] = pyctype

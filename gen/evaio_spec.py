@@ -23,19 +23,25 @@ class ArgType:
     output_only: bool = False  # filled in by the executor, never passed by the caller
     resolved: bool = False  # a path resolved relative to the request's working directory
     handed: bool = False    # an output the caller takes over (it outlives the callback)
+    # The bad-input cases generated/tests/test_bad_input.c runs for an argument
+    # of this type, each (case, errno expected by default); an op's bad_input
+    # field may change the errno or mark a case accepted (see BAD_CASES).
+    bad: tuple = ()
 
 
 TYPES = {
-    "fd": ArgType("int", "a file descriptor"),
+    "fd": ArgType("int", "a file descriptor", bad=(("negative", "EBADF"), ("closed", "EBADF"))),
     "path": ArgType("const char *", "a path, resolved relative to the request's working directory; wrappers copy it, "
                     "caller-owned requests borrow it until the callback runs",
-                    copied="string", nonnull=True, resolved=True),
+                    copied="string", nonnull=True, resolved=True,
+                    bad=(("null", "EFAULT"), ("empty", "ENOENT"), ("too_long", "ENAMETOOLONG"))),
     "string": ArgType("const char *", "a string (not a path: never resolved); wrappers copy it, caller-owned requests "
-                      "borrow it until the callback runs", copied="string", nonnull=True),
+                      "borrow it until the callback runs", copied="string", nonnull=True,
+                      bad=(("null", "EFAULT"),)),
     "offset": ArgType("int64_t", "a file offset in bytes"),
     "length": ArgType("size_t", "a length in bytes"),
     "count": ArgType("int", "a number of elements"),
-    "flags": ArgType("int", "flag bits"),
+    "flags": ArgType("int", "flag bits", bad=(("invalid", "EINVAL"),)),
     "mode": ArgType("mode_t", "permission bits"),
     "int": ArgType("int", "an integer"),
     "uint": ArgType("unsigned", "an unsigned integer"),
@@ -46,17 +52,22 @@ TYPES = {
     "dev": ArgType("dev_t", "a device number"),
     "time": ArgType("struct timespec", "a time in seconds and nanoseconds; tv_nsec may be UTIME_NOW or UTIME_OMIT"),
     "seconds": ArgType("double", "a duration in seconds"),
-    "function": ArgType("evaio_exec_fn", "a function run on a worker thread", nonnull=True),
+    "function": ArgType("evaio_exec_fn", "a function run on a worker thread", nonnull=True,
+                        bad=(("null", "EFAULT"),)),
     "address": ArgType("void *", "an address in this process's memory"),
-    "wd": ArgType("evaio_wd *", "a working-directory handle from wd_open", nonnull=True),
-    "dir": ArgType("evaio_dir *", "a directory stream from opendir", nonnull=True),
-    "buffer_in": ArgType("const void *", "the caller's buffer, read until the callback runs", sized="length"),
+    "wd": ArgType("evaio_wd *", "a working-directory handle from wd_open", nonnull=True,
+                  bad=(("null", "EFAULT"),)),
+    "dir": ArgType("evaio_dir *", "a directory stream from opendir", nonnull=True,
+                   bad=(("null", "EFAULT"),)),
+    "buffer_in": ArgType("const void *", "the caller's buffer, read until the callback runs", sized="length",
+                         bad=(("huge_null", "EFAULT"),)),
     "buffer_out": ArgType("void *", "the caller's buffer, or NULL for one the library allocates and frees after the callback",
-                          sized="length", auto="size"),
+                          sized="length", auto="size", bad=(("huge_null", "ENOMEM"),)),
     "buffer_opt": ArgType("void *", "the caller's buffer, or NULL: the executor then allocates what it needs",
                           sized="length"),
     "iovec": ArgType("const struct iovec *", "the caller's buffers; wrappers copy the array (not the buffers), "
-                     "caller-owned requests borrow it until the callback runs", copied="array", sized="count"),
+                     "caller-owned requests borrow it until the callback runs", copied="array", sized="count",
+                     bad=(("null", "EFAULT"),)),
     "out_struct": ArgType("*", "the caller's struct, or NULL for one the library supplies until the callback returns",
                           struct=True, auto="struct"),
     "names": ArgType("char *", "NUL-separated names owned by the library until the callback returns",
@@ -75,6 +86,18 @@ TYPES = {
                        output_only=True, handed=True),
 }
 
+# The bad-input cases, by name: what the bad value is.  Which apply to an
+# argument is its type's `bad`; generated/tests/test_bad_input.c runs them.
+BAD_CASES = {
+    "null": "NULL (an iovec: NULL with a count of 1)",
+    "empty": "the empty string",
+    "too_long": "a path longer than PATH_MAX",
+    "negative": "a negative descriptor (-1, INT_MIN)",
+    "closed": "a descriptor number that is not open",
+    "huge_null": "a NULL buffer with a huge length (SIZE_MAX)",
+    "invalid": "flags -1, and a high bit no flag uses (0x40000000)",
+}
+
 RESULTS = {
     "none": "0",
     "int": "0 on success, -1 on failure",
@@ -88,7 +111,7 @@ RESULTS = {
 }
 
 OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring",
-           "errors", "notes", "headers", "eintr", "drive"}
+           "errors", "notes", "headers", "eintr", "drive", "bad_input"}
 ARG_KEYS = {"name", "type", "size", "ctype"}
 # Names the runtime uses in the evaio_ / evaio_ctx_ / EVAIO_OP_ namespaces (see
 # runtime/include/evaio.h), and names the generated code uses for its own
@@ -173,6 +196,10 @@ class Op:
     notes: str = ""                               # platform notes and emulations, for the reference
     headers: list = field(default_factory=list)  # system headers the call needs
     eintr: bool = True                            # a call failing with EINTR is repeated
+    # bad-input cases that differ from their type's default, for the generated
+    # test: (case, arg) -> the errno names it may report, or [] when the op
+    # accepts the value
+    bad_input: dict = field(default_factory=dict)
     fields: list = field(default_factory=list)  # args + outputs
 
     @property
@@ -346,12 +373,46 @@ def _validate_op(entry, index, where, errors):
     if isinstance(call, str) and any(a.kind.resolved for a in args) and not re.search(r"\bdirfd\b", call):
         err("call", "an op with a path argument must resolve it with an *at call using `dirfd`")
 
+    bad_input = _validate_bad_input(entry.get("bad_input", []), args, err)
+
     if len(errors) > before:
         return None
     return Op(name=name, id=op_id, summary=entry["summary"].strip(), doc=entry["doc"].strip(),
               args=args, outputs=outputs, result=result, call=(call or "").strip(), exec=exe or "", drive=drive or "",
               when=entry.get("when", "").strip(), uring=entry.get("uring", "").strip(), errors=errs,
-              notes=notes.strip(), headers=headers, eintr=eintr is not False, fields=args + outputs)
+              notes=notes.strip(), headers=headers, eintr=eintr is not False, fields=args + outputs,
+              bad_input=bad_input)
+
+
+BAD_INPUT_LINE = re.compile(r"^([a-z_]+) ([a-z][a-z0-9_]*): (accepted|E[A-Z0-9]+(?:\|E[A-Z0-9]+)*)$")
+
+
+def _validate_bad_input(items, args, err):
+    """bad_input = ["CASE ARG: OUTCOME", ...]: OUTCOME is `accepted` (the op
+    takes that value, so the case is not run) or the errno names, separated
+    by `|`, that the op reports instead of the type's default."""
+    if not isinstance(items, list):
+        err("bad_input", 'must be an array of "CASE ARG: accepted" or "CASE ARG: ENAME" strings')
+        return {}
+    by_name = {a.name: a for a in args}
+    out = {}
+    for item in items:
+        m = BAD_INPUT_LINE.match(item) if isinstance(item, str) else None
+        if not m:
+            err("bad_input", f'{item!r}: not of the form "CASE ARG: accepted" or "CASE ARG: ENAME[|ENAME...]"')
+            continue
+        case, name, outcome = m.groups()
+        arg = by_name.get(name)
+        if arg is None:
+            err("bad_input", f"'{item}': '{name}' is not an argument of this op")
+        elif case not in dict(arg.kind.bad):
+            cases = ", ".join(c for c, _ in arg.kind.bad) or "none"
+            err("bad_input", f"'{item}': no case '{case}' for type '{arg.type}' (its cases: {cases})")
+        elif (case, name) in out:
+            err("bad_input", f"'{item}': case '{case}' of '{name}' given twice")
+        else:
+            out[(case, name)] = [] if outcome == "accepted" else outcome.split("|")
+    return out
 
 
 def _validate_args(items, key, err, output):

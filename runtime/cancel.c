@@ -51,6 +51,24 @@ int evaio_cancel(evaio_req *req)
     return 1;
 }
 
+void evaio__cancel_queued(evaio_ctx *ctx)
+{
+    evaio_req *req;
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        req = evaio__queue_pop(&ctx->reqq);
+        if (req)
+            evaio__set_state(req, EVAIO__RUNNING); /* off the queue, ours */
+        pthread_mutex_unlock(&ctx->lock);
+        if (!req)
+            return;
+        __atomic_fetch_or(&req->state_, EVAIO__CANCEL_MARK, __ATOMIC_ACQ_REL);
+        req->result = -1;
+        req->errorno = ECANCELED;
+        evaio__push_result(ctx, req);
+    }
+}
+
 int evaio_req_cancelled(const evaio_req *req)
 {
     return req && evaio__marked(req);

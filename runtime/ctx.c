@@ -6,7 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-/* The only process-wide state: the default context, created on first use. */
+/* Process-wide state: the default context, created on first use (and, in
+ * fork.c, the list of live contexts that fork must reset). */
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 static evaio_ctx *default_ctx;
 
@@ -40,6 +41,7 @@ evaio_ctx *evaio_ctx_new(void)
     ctx->max_parallel = 4;
     ctx->max_idle = 4;
     ctx->idle_timeout = 10.0;
+    evaio__fork_register(ctx);
     return ctx;
 }
 
@@ -59,21 +61,42 @@ evaio_ctx *evaio_default_ctx(void)
     return ctx;
 }
 
+void evaio__default_lock(int how)
+{
+    if (how > 0)
+        pthread_mutex_lock(&default_lock);
+    else if (how == 0)
+        pthread_mutex_unlock(&default_lock);
+    else
+        pthread_mutex_init(&default_lock, NULL);
+}
+
 evaio_ctx *evaio__resolve(evaio_ctx *ctx)
 {
     return ctx ? ctx : evaio_default_ctx();
 }
 
+/* Refuses new starts, cancels what is queued, runs every outstanding
+ * callback here (running requests are awaited), then stops the threads. */
 int evaio_ctx_free(evaio_ctx *ctx)
 {
     if (!ctx || ctx == __atomic_load_n(&default_ctx, __ATOMIC_ACQUIRE)) {
         errno = EINVAL;
         return -1;
     }
-    if (__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE) != 0) {
-        errno = EBUSY;
+    if (ctx->ncallbacks) {
+        errno = EBUSY; /* from one of its own callbacks */
         return -1;
     }
+    __atomic_store_n(&ctx->closing, 1, __ATOMIC_SEQ_CST);
+    evaio__cancel_queued(ctx);
+    while (__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE)) {
+        if (evaio_ctx_wait(ctx) > 0)
+            continue; /* a callback's stop value: the others still run */
+        if (__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE))
+            evaio__cancel_queued(ctx); /* queued by a group's bookkeeping meanwhile */
+    }
+    evaio__fork_unregister(ctx);
     evaio__pool_stop(ctx);
     pthread_mutex_destroy(&ctx->lock);
     pthread_mutex_destroy(&ctx->res_lock);
@@ -82,6 +105,25 @@ int evaio_ctx_free(evaio_ctx *ctx)
     evaio__notify_close(&ctx->notify);
     free(ctx);
     return 0;
+}
+
+/* Unloading the library (dlclose, or exit): no worker may run its code
+ * afterwards.  Every context's threads are stopped, each after the request
+ * it executes; the default context is freed when nothing is outstanding. */
+__attribute__((destructor)) static void unload(void)
+{
+    evaio__fork_stop_all();
+    evaio_ctx *ctx = __atomic_load_n(&default_ctx, __ATOMIC_ACQUIRE);
+    if (ctx && !__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE) && !ctx->ncallbacks) {
+        __atomic_store_n(&default_ctx, NULL, __ATOMIC_RELEASE);
+        evaio__fork_unregister(ctx);
+        pthread_mutex_destroy(&ctx->lock);
+        pthread_mutex_destroy(&ctx->res_lock);
+        pthread_cond_destroy(&ctx->wake);
+        pthread_cond_destroy(&ctx->worker_exited);
+        evaio__notify_close(&ctx->notify);
+        free(ctx);
+    }
 }
 
 void evaio_ctx_set_hooks(evaio_ctx *ctx, evaio_hook want_poll, evaio_hook done_poll, void *hook_data)

@@ -1,5 +1,7 @@
 /* slurp: open, read until `length` bytes or the end of the file, close, in
- * one request; into the caller's buffer or into library memory. */
+ * one request; into the caller's buffer or into library memory.  A cancel
+ * is seen after every read (of at most 1 MiB): the request then fails with
+ * ECANCELED and keeps nothing. */
 #include "internal.h"
 #include "op_executors.h"
 
@@ -13,12 +15,20 @@
 /* First allocation when the size is unknown (not a regular file). */
 #define UNKNOWN_SIZE_START (64 * 1024)
 
-/* read(2) until `len` bytes or the end: the count, or -1 with errno set. */
-static ssize_t read_full(int fd, char *buf, size_t len)
+/* Reads are at most this big, so a cancel is seen between them. */
+#define CHUNK (1024 * 1024)
+
+/* read(2) until `len` bytes or the end: the count, or -1 with errno set;
+ * ECANCELED when the request was cancelled, checked after every read. */
+static ssize_t read_full(const evaio_req *req, int fd, char *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
+        ssize_t n = read(fd, buf + got, len - got < CHUNK ? len - got : CHUNK);
+        if (evaio_req_cancelled(req)) {
+            errno = ECANCELED;
+            return -1;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -32,7 +42,7 @@ static ssize_t read_full(int fd, char *buf, size_t len)
 
 /* Library memory: allocated once from the size fstat reports, grown if the
  * file turns out longer.  *out gets the data with a NUL after it. */
-static int64_t read_alloc(int fd, int64_t offset, size_t limit, char **out)
+static int64_t read_alloc(const evaio_req *req, int fd, int64_t offset, size_t limit, char **out)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
@@ -50,7 +60,7 @@ static int64_t read_alloc(int fd, int64_t offset, size_t limit, char **out)
     if (!buf)
         return -1;
     for (;;) {
-        ssize_t n = read_full(fd, buf + got, cap - 1 - got);
+        ssize_t n = read_full(req, fd, buf + got, cap - 1 - got);
         if (n < 0)
             goto fail;
         got += (size_t)n;
@@ -58,7 +68,7 @@ static int64_t read_alloc(int fd, int64_t offset, size_t limit, char **out)
             break; /* the end of the file, or all that was asked for */
         /* Full: one byte more tells whether the file goes on. */
         char probe;
-        n = read_full(fd, &probe, 1);
+        n = read_full(req, fd, &probe, 1);
         if (n < 0)
             goto fail;
         if (n == 0)
@@ -108,12 +118,12 @@ int64_t evaio__exec_slurp(evaio_req *req, struct evaio_slurp_args *a)
     if (a->offset != 0 && lseek(fd, (off_t)a->offset, SEEK_SET) < 0)
         goto out;
     if (a->buf) {
-        result = read_full(fd, a->buf, a->length);
+        result = read_full(req, fd, a->buf, a->length);
         if (result >= 0)
             a->contents = a->buf;
     } else {
         char *data;
-        result = read_alloc(fd, a->offset, a->length ? a->length : SIZE_MAX, &data);
+        result = read_alloc(req, fd, a->offset, a->length ? a->length : SIZE_MAX, &data);
         if (result >= 0)
             req->owned_ = a->contents = data;
     }

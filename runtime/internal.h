@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "fault.h" /* (the test build's fault injection; empty otherwise) */
+
 /* Request states (req->state_, accessed atomically).  A request may be
  * started only when IDLE; it is IDLE again when its callback starts, so a
  * callback may restart its own caller-owned request. */
@@ -57,7 +59,9 @@ enum {
     EVAIO__GF_FEEDING = 1 << 1, /* the feeder is running: no re-entry */
 };
 
-/* Request flags (req->flags_). */
+/* Request flags (req->flags_).  Another thread may read them (a cancel, a
+ * refused restart) while a worker sets AUTO_OUT: every change in flight is
+ * atomic. */
 enum {
     EVAIO__RF_ALLOCATED = 1 << 0, /* made by a wrapper: freed after the callback */
     EVAIO__RF_AUTO_OUT = 1 << 1,  /* a NULL output was filled with library storage */
@@ -79,7 +83,8 @@ struct evaio__driver {
 /* A group, or a driven operation (which is one). */
 static inline int evaio__is_group(const evaio_req *req)
 {
-    return req->type == EVAIO_OP_GROUP || (req->flags_ & EVAIO__RF_DRIVEN);
+    return req->type == EVAIO_OP_GROUP ||
+           (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_DRIVEN);
 }
 
 /* Space for the request in a wrapper's single allocation is rounded up so the
@@ -96,14 +101,16 @@ struct evaio_ctx {
     /* Request side and thread pool, under `lock`. */
     pthread_mutex_t lock;
     pthread_cond_t wake;          /* idle workers wait here */
-    pthread_cond_t worker_exited; /* evaio_ctx_free waits here */
+    pthread_cond_t worker_exited; /* evaio_ctx_free and fork wait here */
     struct evaio_queue reqq;
     unsigned nthreads;            /* workers alive */
+    unsigned nstarting;           /* of which not yet in their loop */
     unsigned nidle;               /* workers waiting on `wake` */
     unsigned nwakeups;            /* signals sent to `wake` not yet taken; <= nidle */
     unsigned min_parallel, max_parallel, max_idle;
     double idle_timeout;
     int stopping;
+    int closing;                  /* evaio_ctx_free runs: starts refused; atomic */
     struct evaio_worker *exited_workers; /* to be joined */
 
     /* Result side, under `res_lock`. */
@@ -115,6 +122,11 @@ struct evaio_ctx {
 
     /* Only touched by the polling thread. */
     unsigned ncallbacks; /* callbacks running now (nested through evaio_ctx_wait) */
+    unsigned fork_gen;   /* forks this context went through (in the child) */
+
+    /* fork.c */
+    evaio_ctx *next_ctx; /* on the list of live contexts, under its lock */
+    int need_min;        /* min_parallel threads to start again (after fork) */
 
     /* Accessed atomically. */
     unsigned nreqs;
@@ -158,6 +170,15 @@ const char *evaio__at_path(int dirfd, const char *path, char *buf, size_t size);
 
 /* ctx.c */
 evaio_ctx *evaio__resolve(evaio_ctx *ctx); /* NULL -> default context (may fail: NULL) */
+void evaio__default_lock(int how);          /* for fork: 1 lock, 0 unlock, -1 reset (child) */
+
+/* fork.c */
+void evaio__fork_register(evaio_ctx *ctx);
+void evaio__fork_unregister(evaio_ctx *ctx);
+void evaio__fork_stop_all(void);             /* stops every context's threads (unload) */
+
+/* cancel.c */
+void evaio__cancel_queued(evaio_ctx *ctx);   /* every queued request: ECANCELED */
 double evaio__now(void);                   /* monotonic seconds */
 
 /* request.c */

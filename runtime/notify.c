@@ -9,6 +9,8 @@
 #include <sys/eventfd.h>
 #endif
 
+#include "fault.h"
+
 int evaio__notify_open(struct evaio_notify *n)
 {
 #ifdef __linux__

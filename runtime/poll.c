@@ -56,6 +56,7 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     int last = __atomic_exchange_n(&req->state_, EVAIO__IDLE, __ATOMIC_ACQ_REL);
     req->cancelled_ = (last & EVAIO__CANCEL_MARK) != 0;
 
+    unsigned gen = ctx->fork_gen;
     ctx->ncallbacks++;
     int r = cb ? cb(req) : 0;
     ctx->ncallbacks--;
@@ -63,8 +64,10 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     free(owned);
     if (allocated)
         free(req);
-    if (grp)
-        evaio__grp_member_done(grp); /* outstanding until its callback has run */
+    /* Outstanding until its callback has run; unless the callback forked and
+     * this is the child, where the parent's group does not exist. */
+    if (grp && gen == ctx->fork_gen)
+        evaio__grp_member_done(grp);
     __atomic_fetch_sub(&ctx->nreqs, 1, __ATOMIC_RELEASE);
     return r;
 }

@@ -58,6 +58,7 @@ static int start_thread_locked(evaio_ctx *ctx)
         return -1;
     }
     ctx->nthreads++;
+    ctx->nstarting++;
     return 0;
 }
 
@@ -139,6 +140,10 @@ static void *worker_main(void *arg)
     evaio_ctx *ctx = self->ctx;
 
     pthread_mutex_lock(&ctx->lock);
+    /* Started: a fork may go ahead (fork.c waits for threads in their
+     * start-up, which may hold locks of the C library or a sanitizer). */
+    if (!--ctx->nstarting)
+        pthread_cond_broadcast(&ctx->worker_exited);
     for (;;) {
         /* After max_parallel was lowered, surplus workers leave before
          * taking more work; at least one stays, since max_parallel >= 1. */

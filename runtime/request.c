@@ -70,6 +70,10 @@ static int start(evaio_ctx *ctx, evaio_req *req)
 {
     if (!(ctx = evaio__resolve(ctx)))
         return -1;
+    if (__atomic_load_n(&ctx->closing, __ATOMIC_ACQUIRE)) {
+        errno = ESHUTDOWN; /* evaio_ctx_free is running */
+        return -1;
+    }
     int expected = EVAIO__IDLE;
     if (!__atomic_compare_exchange_n(&req->state_, &expected, EVAIO__STARTING, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
@@ -103,7 +107,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     if (evaio__op_driver(req->type)) {
         /* Driven: a group whose driver begins when poll reaches it; it keeps
          * its wd reference until the driver ends. */
-        req->flags_ |= EVAIO__RF_DRIVEN;
+        __atomic_fetch_or(&req->flags_, EVAIO__RF_DRIVEN, __ATOMIC_RELAXED);
         evaio__grp_start(req);
         __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
         evaio__push_result(ctx, req);
@@ -111,6 +115,11 @@ static int start(evaio_ctx *ctx, evaio_req *req)
     }
 
     pthread_mutex_lock(&ctx->lock);
+    if (ctx->need_min) {
+        /* After fork: the min_parallel threads the parent had. */
+        ctx->need_min = 0;
+        evaio__pool_start_min_locked(ctx);
+    }
     evaio__queue_push(&ctx->reqq, req);
     if (evaio__pool_wake_locked(ctx) < 0) {
         /* No worker exists and none could be started: take it back. */
@@ -137,7 +146,7 @@ int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req)
         return -1;
     }
     /* A wrapper's request is freed after its callback: it cannot be restarted. */
-    if (req->flags_ & EVAIO__RF_ALLOCATED) {
+    if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_ALLOCATED) { /* a worker may set AUTO_OUT */
         errno = EINVAL;
         return -1;
     }

@@ -34,3 +34,11 @@ endif()
 evaio_test(test_ops_rmtree LABELS ops)  # rmtree: symlinks never followed, limit, cancel, wd
 evaio_test(test_ops_scandir LABELS ops LIBS ${CMAKE_DL_LIBS})  # scandir: no stat for known types, link-count stop, maxreq
 set_target_properties(test_ops_scandir PROPERTIES ENABLE_EXPORTS ON)  # its readdir and fstatat interpose
+
+# Bad input for every op: generated from the spec (gen/templates/test_bad_input.c.j2),
+# so a new op is covered without an edit here.
+evaio_test(test_bad_input SOURCES ${PROJECT_SOURCE_DIR}/generated/tests/test_bad_input.c LABELS ops bad_input)
+target_include_directories(test_bad_input PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+evaio_test(test_ops_midcancel LABELS ops LIBS ${CMAKE_DL_LIBS})  # mkpath, pathsync cancelled between steps
+set_target_properties(test_ops_midcancel PROPERTIES ENABLE_EXPORTS ON)  # its mkdirat and fsync interpose
+target_link_libraries(test_ops_midcancel PRIVATE Threads::Threads)

@@ -33,3 +33,34 @@ if(CMAKE_CXX_COMPILER)
 else()
   message(STATUS "evaio: no C++ compiler found; the header_cxx test is not built")
 endif()
+evaio_test(test_fork LABELS runtime)         # fork: an empty, working library in the child
+target_link_libraries(test_fork PRIVATE Threads::Threads)
+# ThreadSanitizer refuses threads started in the child of a multi-threaded
+# fork unless told otherwise; the child here is exactly that case.
+set_tests_properties(test_fork PROPERTIES ENVIRONMENT
+  "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0")
+evaio_test(test_shutdown LABELS runtime)     # evaio_ctx_free with work outstanding
+target_link_libraries(test_shutdown PRIVATE Threads::Threads)
+# test_unload loads the shared library itself (dlopen), so it does not link it.
+add_executable(test_unload test_unload.c)
+target_link_libraries(test_unload PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_test(NAME test_unload COMMAND test_unload $<TARGET_FILE:evaio>)
+set_tests_properties(test_unload PROPERTIES TIMEOUT 120 LABELS "core;runtime" ENVIRONMENT
+  "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0")
+# test_faults runs against the fault-injection build of the library.
+add_executable(test_faults test_faults.c)
+target_link_libraries(test_faults PRIVATE evaio_fault)
+target_compile_options(test_faults PRIVATE -Wall -Wextra)
+add_test(NAME test_faults COMMAND test_faults)
+set_tests_properties(test_faults PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS "core;runtime")
+evaio_test(test_signals LABELS runtime)      # a SIGALRM storm at the polling thread
+target_link_libraries(test_signals PRIVATE Threads::Threads)
+
+# Reliability.  The stress test runs a CI-sized load by default (fewer
+# requests under sanitizers); EVAIO_STRESS_N=1000000 is the full size.
+evaio_test(test_stress LABELS stress TIMEOUT 900)
+target_link_libraries(test_stress PRIVATE Threads::Threads)
+
+# The model-based differential test: a short fixed-seed run here;
+# EVAIO_MODEL_SEQS and EVAIO_MODEL_SEED for the long one.
+evaio_test(test_model LABELS model TIMEOUT 900)

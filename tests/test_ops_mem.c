@@ -646,6 +646,60 @@ static void test_slurp(int style)
     rec_reset(&r);
 }
 
+/* slurp cancelled while it reads: from a FIFO whose writer holds it open, so
+ * the request is certainly executing when cancelled and has a read left to
+ * do (at least the one that sees the end); it then fails with ECANCELED. */
+static const char *fifo_path;
+static int fifo_go[2]; /* main -> writer: write the rest and close */
+
+static void *fifo_writer(void *arg)
+{
+    int *opened = arg;
+    int fd = open(fifo_path, O_WRONLY | O_CLOEXEC); /* returns once slurp opened it */
+    CHECK(fd >= 0);
+    CHECK_EQ(write(fd, "first", 5), 5);
+    __atomic_store_n(opened, 1, __ATOMIC_SEQ_CST);
+    char c;
+    CHECK_EQ(read(fifo_go[0], &c, 1), 1);
+    CHECK_EQ(write(fd, "second", 6), 6);
+    CHECK_EQ(close(fd), 0);
+    return NULL;
+}
+
+static void test_slurp_cancel_midway(int style)
+{
+    begin("slurp cancelled while it reads", style);
+    fifo_path = check_path("slurp-fifo");
+    unlink(fifo_path);
+    CHECK_EQ(mkfifo(fifo_path, 0600), 0);
+    CHECK_EQ(pipe(fifo_go), 0);
+    int opened = 0;
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, fifo_writer, &opened), 0);
+    struct rec r;
+    evaio_req *req;
+    rec_reset(&r);
+    if (style == WRAP) {
+        req = evaio_slurp(fifo_path, 0, 0, NULL, 0, rec_cb, &r);
+        CHECK(req != NULL);
+    } else {
+        evaio_slurp_init(&r.own, fifo_path, 0, 0, NULL, rec_cb, &r);
+        CHECK_EQ(evaio_start(&r.own), 0);
+        req = &r.own;
+    }
+    r.expect_req = req;
+    CHECK_EVENTUALLY(__atomic_load_n(&opened, __ATOMIC_SEQ_CST));
+    CHECK_EQ(evaio_cancel(req), 0); /* executing: marked */
+    CHECK_EQ(write(fifo_go[1], "g", 1), 1);
+    CHECK_EQ(evaio_wait(), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    expect_fail(&r, EVAIO_OP_SLURP, ECANCELED);
+    CHECK(r.contents == NULL); /* nothing kept */
+    CHECK_EQ(close(fifo_go[0]), 0);
+    CHECK_EQ(close(fifo_go[1]), 0);
+    CHECK_EQ(unlink(fifo_path), 0);
+}
+
 int main(void)
 {
     main_thread = pthread_self();
@@ -662,6 +716,7 @@ int main(void)
         test_madvise(style);
         test_sync(style);
         test_slurp(style);
+        test_slurp_cancel_midway(style);
     }
 
     CHECK_EQ(evaio_wait(), 0);

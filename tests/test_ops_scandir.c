@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -281,6 +282,37 @@ int main(void)
     }
     CHECK(evaio_wd_close(wd, 0, NULL, NULL) != NULL);
     CHECK_EQ(evaio_wait(), 0);
+
+    fprintf(stderr, "-- cancelled between its stats\n");
+    {
+        evaio_ctx *ctx = evaio_ctx_new();
+        CHECK(ctx != NULL);
+        evaio_ctx_set_max_poll_reqs(ctx, 1);
+        hide_types = 1;
+        reset_stats();
+        memset(&r, 0, sizeof r);
+        evaio_req *c = evaio_ctx_scandir(ctx, d, 1, 0, cb, &r);
+        CHECK(c != NULL);
+        /* One result per poll: the request itself (its driver begins), the
+         * listing, then the first of the 5 stats it needs. */
+        for (int handled = 0; handled < 3;) {
+            struct pollfd p = { .fd = evaio_ctx_poll_fd(ctx), .events = POLLIN };
+            CHECK(poll(&p, 1, -1) >= 0 || errno == EINTR);
+            if (!evaio_ctx_npending(ctx))
+                continue;
+            int rc = evaio_ctx_poll(ctx);
+            CHECK(rc == 0 || (rc == -1 && errno == EAGAIN));
+            handled++;
+        }
+        CHECK_EQ(r.calls, 0);
+        CHECK_EQ(evaio_cancel(c), 1);
+        CHECK_EQ(evaio_ctx_wait(ctx), 0);
+        CHECK_EQ(r.calls, 1);
+        CHECK_EQ(r.errorno, ECANCELED);
+        CHECK(nstats <= 2); /* the first, and at most the one it had started */
+        hide_types = 0;
+        CHECK_EQ(evaio_ctx_free(ctx), 0);
+    }
 
     fprintf(stderr, "-- cancelled before poll reaches it\n");
     memset(&r, 0, sizeof r);

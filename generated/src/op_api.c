@@ -131,25 +131,25 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_READ: {
         struct evaio_read_args *a = &req->args.read;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         return 0;
     }
     case EVAIO_OP_FSTAT: {
         struct evaio_fstat_args *a = &req->args.fstat;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         return 0;
     }
     case EVAIO_OP_STAT: {
         struct evaio_stat_args *a = &req->args.stat;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path)
             return EFAULT;
@@ -157,9 +157,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_LSTAT: {
         struct evaio_lstat_args *a = &req->args.lstat;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path)
             return EFAULT;
@@ -213,9 +213,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_FSTATVFS: {
         struct evaio_fstatvfs_args *a = &req->args.fstatvfs;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         return 0;
     }
@@ -232,9 +232,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_STATX: {
         struct evaio_statx_args *a = &req->args.statx;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path)
             return EFAULT;
@@ -242,9 +242,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_STATVFS: {
         struct evaio_statvfs_args *a = &req->args.statvfs;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path)
             return EFAULT;
@@ -346,9 +346,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_GETXATTR: {
         struct evaio_getxattr_args *a = &req->args.getxattr;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path || !a->name)
             return EFAULT;
@@ -375,9 +375,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_LGETXATTR: {
         struct evaio_lgetxattr_args *a = &req->args.lgetxattr;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path || !a->name)
             return EFAULT;
@@ -404,9 +404,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_FGETXATTR: {
         struct evaio_fgetxattr_args *a = &req->args.fgetxattr;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->name)
             return EFAULT;

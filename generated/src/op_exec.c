@@ -62,7 +62,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int fd = a->fd;
         int64_t offset = a->offset;
@@ -92,7 +92,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int fd = a->fd;
         struct stat *buf = a->buf;
@@ -109,7 +109,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int dirfd = evaio__dirfd(req);
         const char *path = a->path;
@@ -127,7 +127,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int dirfd = evaio__dirfd(req);
         const char *path = a->path;
@@ -294,7 +294,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int fd = a->fd;
         struct statvfs *buf = a->buf;
@@ -411,7 +411,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int dirfd = evaio__dirfd(req);
         const char *path = a->path;
@@ -435,7 +435,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         result = evaio__exec_statvfs(req, a);
         break;
@@ -575,7 +575,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         result = evaio__exec_getxattr(req, a);
 #else
@@ -623,7 +623,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         result = evaio__exec_lgetxattr(req, a);
 #else
@@ -671,7 +671,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         result = evaio__exec_fgetxattr(req, a);
 #else

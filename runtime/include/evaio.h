@@ -61,7 +61,9 @@ typedef int64_t (*evaio_exec_fn)(evaio_req *req);
 /* Hooks: called with an internal lock held, from whichever thread changed the
  * state (a worker or a submitter for want_poll, the polling thread for
  * done_poll).  They must only wake something up (write to a pipe,
- * ev_async_send, ...) and must not call into evaio. */
+ * ev_async_send, ...) and must not call into evaio.  Once
+ * evaio_ctx_set_hooks(ctx, NULL, NULL, NULL) has returned, no old hook is
+ * running or will run: do that before destroying what a hook wakes. */
 typedef void (*evaio_hook)(evaio_ctx *ctx, void *hook_data);
 
 /* Constants and structs of particular operations (flags, entry records);
@@ -164,8 +166,13 @@ struct evaio_req {
     union evaio_op_args args;
 };
 
-/* Contexts.  evaio_ctx_free refuses (-1, EBUSY) while requests are
- * outstanding: call evaio_ctx_wait first. */
+/* Contexts.  evaio_ctx_free shuts a context down: new starts fail with
+ * ESHUTDOWN, queued requests are cancelled (ECANCELED), executing ones are
+ * awaited, and every outstanding callback runs on the calling thread (call
+ * it where you poll the context) before the threads stop and the memory is
+ * freed.  It fails with EBUSY from inside one of the context's callbacks and
+ * EINVAL for NULL or the default context, which lives until the library is
+ * unloaded. */
 EVAIO_API evaio_ctx *evaio_ctx_new(void);
 EVAIO_API int evaio_ctx_free(evaio_ctx *ctx);
 EVAIO_API evaio_ctx *evaio_default_ctx(void);
@@ -174,7 +181,8 @@ EVAIO_API evaio_ctx *evaio_default_ctx(void);
  * may be started again once its callback has begun, from that callback too.
  * Fails with EBUSY if the request is already in flight, EINVAL for a
  * request a wrapper made (the library frees it), EAGAIN if no worker thread
- * could be started; the request is then left as it was. */
+ * could be started, ESHUTDOWN while evaio_ctx_free runs; the request is
+ * then left as it was. */
 EVAIO_API int evaio_ctx_start(evaio_ctx *ctx, evaio_req *req);
 EVAIO_API int evaio_start(evaio_req *req);
 /* Sets a request's priority before it is started; clamped to -4..4, and
@@ -242,10 +250,15 @@ EVAIO_API size_t evaio_req_size(void);
 /* Delivering results.  evaio_poll runs waiting callbacks on the calling
  * thread and returns 0 when no result is left waiting, -1 with errno EAGAIN
  * when max_poll_reqs or max_poll_time stopped it while results still wait,
- * or the first non-zero value a callback returned. */
+ * or the first non-zero value a callback returned.  (So that a caller can
+ * tell a callback's stop from a limit, callbacks should stop a poll with a
+ * positive value.)  Both limits are 0 (none) by default: an event loop that
+ * must keep its other watchers responsive sets them. */
 EVAIO_API int evaio_ctx_poll(evaio_ctx *ctx);
 EVAIO_API int evaio_poll(void);
-/* A file descriptor that is readable exactly while results wait. */
+/* A file descriptor that is readable exactly while results wait: it becomes
+ * readable again for each new batch of results, so an edge-triggered watcher
+ * works too.  It belongs to the library: never read, write or close it. */
 EVAIO_API int evaio_ctx_poll_fd(evaio_ctx *ctx);
 EVAIO_API int evaio_poll_fd(void);
 /* Blocks, polling, until no request is outstanding (from inside a callback:

@@ -127,14 +127,34 @@ class PollTest(ContextCase):
         self.assertEqual(inner[1], 0)
 
     def test_free(self):
+        # Freeing with work outstanding: queued requests are cancelled, the
+        # running one awaited, and every callback runs within free().
         ctx = evaio.Context()
-        ctx.busy(0.2, None)
-        with self.assertRaises(OSError) as cm:
-            ctx.free()
-        self.assertEqual(cm.exception.errno, errno.EBUSY)
-        ctx.wait()
+        ctx.set_max_parallel(1)
+        got = []
+        running = ctx.busy(0.2, got.append)
+        queued = [ctx.nop(got.append) for _ in range(3)]
+        deadline = time.monotonic() + 30
+        while ctx.nready() != 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
         ctx.free()
+        self.assertEqual(sorted(map(id, got)), sorted(map(id, [running] + queued)))
+        self.assertEqual(running.result, 0)
+        self.assertEqual([r.errno for r in queued], [errno.ECANCELED] * 3)
         ctx.free()  # twice is harmless
+        # From inside one of its callbacks: EBUSY.
+        inner = evaio.Context()
+        seen = []
+
+        def cb(req):
+            try:
+                inner.free()
+            except OSError as e:
+                seen.append(e.errno)
+        inner.nop(cb)
+        inner.wait()
+        self.assertEqual(seen, [errno.EBUSY])
+        inner.free()
         with self.assertRaises(ValueError):
             ctx.nop(None)
         with self.assertRaises(ValueError):

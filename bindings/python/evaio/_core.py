@@ -143,9 +143,13 @@ class Context:
                         raise TimeoutError(f"{N.COUNTERS['nreqs'](ptr)} evaio requests still outstanding")
 
     def free(self):
-        """Frees the context (evaio_ctx_free): OSError EBUSY while requests
-        are outstanding.  The default context, and those evaio.aio made for
-        event loops (see evaio.aio.close_loop), cannot be freed here."""
+        """Shuts the context down and frees it (evaio_ctx_free): queued
+        requests are cancelled (ECANCELED), executing ones awaited, and
+        every outstanding callback runs here, on the calling thread (an
+        exception one raises is raised after).  OSError EBUSY from inside
+        one of its callbacks.  The default context, and those evaio.aio
+        made for event loops (see evaio.aio.close_loop), cannot be freed
+        here."""
         if not self._owned:
             raise ValueError("the default evaio context cannot be freed")
         if self._owner is not None:
@@ -155,10 +159,14 @@ class Context:
     def _free(self):
         if self._ptr is None:
             return
-        if N.ctx_free(self._ptr) < 0:
-            raise oserror(ctypes.get_errno())
-        self._finalizer.detach()
-        self._ptr = None
+        r = N.ctx_free(self._ptr)
+        err = ctypes.get_errno()
+        if r == 0:
+            self._finalizer.detach()
+            self._ptr = None
+        raise_stashed()
+        if r < 0:
+            raise oserror(err)
 
     def __enter__(self):
         return self
@@ -213,11 +221,10 @@ class Context:
 
 
 def _free_quietly(ptr):
-    # Requests without a callback (a handle's release) may still be out.
+    # Only requests without a callback (a handle's release) can still be
+    # out: evaio_ctx_free waits for them.
     try:
-        if N.ctx_free(ptr) < 0:
-            N.ctx_wait(ptr)
-            N.ctx_free(ptr)
+        N.ctx_free(ptr)
     except Exception:  # noqa: BLE001 -- a finalizer has nobody to tell
         pass
 

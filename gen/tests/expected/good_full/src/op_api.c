@@ -88,17 +88,17 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_PREAD: {
         struct evaio_pread_args *a = &req->args.pread;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         return 0;
     }
     case EVAIO_OP_STAT: {
         struct evaio_stat_args *a = &req->args.stat;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path)
             return EFAULT;
@@ -106,9 +106,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_STATX: {
         struct evaio_statx_args *a = &req->args.statx;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path)
             return EFAULT;

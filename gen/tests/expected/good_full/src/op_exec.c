@@ -99,7 +99,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int fd = a->fd;
         size_t length = a->length;
@@ -155,7 +155,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int dirfd = evaio__dirfd(req);
         const char *path = a->path;
@@ -174,7 +174,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int dirfd = evaio__dirfd(req);
         const char *path = a->path;

@@ -30,9 +30,9 @@ int evaio__op_prepare(evaio_req *req)
     switch (req->type) {
     case EVAIO_OP_LSTAT: {
         struct evaio_lstat_args *a = &req->args.lstat;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         if (!a->path)
             return EFAULT;
@@ -40,9 +40,9 @@ int evaio__op_prepare(evaio_req *req)
     }
     case EVAIO_OP_PREAD: {
         struct evaio_pread_args *a = &req->args.pread;
-        if (req->flags_ & EVAIO__RF_AUTO_OUT) {
+        if (__atomic_load_n(&req->flags_, __ATOMIC_RELAXED) & EVAIO__RF_AUTO_OUT) {
             a->buf = NULL;
-            req->flags_ &= ~EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_and(&req->flags_, ~EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED);
         }
         return 0;
     }

@@ -31,7 +31,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         int dirfd = evaio__dirfd(req);
         const char *path = a->path;
@@ -53,7 +53,7 @@ void evaio__execute(evaio_req *req)
                 result = -1;
                 break;
             }
-            req->flags_ |= EVAIO__RF_AUTO_OUT;
+            __atomic_fetch_or(&req->flags_, EVAIO__RF_AUTO_OUT, __ATOMIC_RELAXED); /* a refused restart reads flags_ */
         }
         result = evaio__exec_pread(req, a);
         break;
