@@ -224,15 +224,17 @@ def _flatten(cls, base=0, prefix=""):
 
 
 def _code(ctype):
+    """The struct module's code of a ctypes scalar (pointers of any kind: P)."""
     code = ctype._type_
-    if not isinstance(code, str) or code not in "bBhHiIlLqQnNfdP?c":
-        return "P" if issubclass(ctype, ctypes._Pointer) or code in "zZ" else code
-    return code
+    if isinstance(code, str) and code in "bBhHiIlLqQnNfdP?c":
+        return code
+    return "P"
 
 
 class Reader:
-    """Reads the named fields of a C struct at an address in one copy:
-    Reader(Stat, ["st_mode", "st_atim.tv_sec"]).read(address) -> tuple."""
+    """Reads the named fields of a C struct at an address, in place, with one
+    struct.unpack_from: Reader(Stat, ["st_mode", "st_atim.tv_sec"]).read(address)
+    -> tuple, in the order asked for."""
     __slots__ = ("size", "read", "names")
 
     def __init__(self, cls, names=None):
