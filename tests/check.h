@@ -4,6 +4,7 @@
 #define EVAIO_TEST_CHECK_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -54,6 +55,20 @@ static inline void check_sleep(double secs)
     struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+/* The descriptors this process has open (not counting the one that lists
+ * them), to compare before and after: nothing may leak. */
+static inline int check_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    CHECK_EQ(closedir(d), 0);
+    return n - 1;
 }
 
 /* Waits (polling the condition) up to a generous bound, so that a slow

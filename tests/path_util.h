@@ -96,19 +96,6 @@ static void expect_null_path(const struct rec *r, int style, int expect_type)
 }
 
 /* Open descriptors of the process (for the leak check at the end of main). */
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    CHECK_EQ(closedir(d), 0);
-    return n - 1; /* the directory stream's own */
-}
-
 /* Working directories through the library's own wd_open / wd_close. */
 static int wd_opened_cb(evaio_req *req)
 {
@@ -167,7 +154,7 @@ static void check_no_leaks(int fds_at_start)
 {
     CHECK_EQ(evaio_wait(), 0);
     CHECK_EQ(evaio_nreqs(), 0);
-    CHECK_EQ(count_fds(), fds_at_start);
+    CHECK_EQ(check_count_fds(), fds_at_start);
 }
 
 #endif

@@ -50,17 +50,6 @@ static const char *spath(int style, const char *name)
     return check_path(tmp);
 }
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 static int exists(const char *path)
 {
     struct stat st;
@@ -1297,7 +1286,7 @@ int main(void)
     CHECK(evaio_default_ctx() != NULL);
     check_tmpdir();
     xdev_dir();
-    int fds = count_fds();
+    int fds = check_count_fds();
 
     for (int style = WRAP; style <= INIT; style++) {
         test_copy(style);
@@ -1322,7 +1311,7 @@ int main(void)
 
     CHECK_EQ(evaio_wait(), 0);
     CHECK_EQ(evaio_nreqs(), 0);
-    CHECK_EQ(count_fds(), fds);
+    CHECK_EQ(check_count_fds(), fds);
     if (skipped_xdev || skipped_undo || !dir)
         SKIP("part of the cases need a second filesystem or a way to forbid removal");
     fprintf(stderr, "test_ops_composite: all passed\n");

@@ -164,19 +164,6 @@ static void make_file(const char *path)
     CHECK_EQ(close(fd), 0);
 }
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    CHECK_EQ(closedir(d), 0);
-    return n - 1; /* not the one opendir holds */
-}
-
 /* A path under the test directory for this style: "NAME-wrap" / "NAME-init". */
 static const char *spath(int style, const char *name)
 {
@@ -526,11 +513,11 @@ static void test_stream_many(int style)
         pathf(p, sizeof p, "%s/entry-%05d", dir, i);
         make_file(p);
     }
-    int fds = count_fds();
+    int fds = check_count_fds();
     do_opendir(style, &r, NULL, dir);
     expect_same(&r, EVAIO_OP_OPENDIR, 0, 0);
     evaio_dir *stream = r.dir;
-    CHECK_EQ(count_fds(), fds + 1);
+    CHECK_EQ(check_count_fds(), fds + 1);
 
     char *seen = calloc(NMANY, 1);
     CHECK(seen != NULL);
@@ -571,7 +558,7 @@ static void test_stream_many(int style)
 
     do_closedir(style, &r, stream);
     expect_same(&r, EVAIO_OP_CLOSEDIR, 0, 0);
-    CHECK_EQ(count_fds(), fds); /* the stream's descriptor is closed */
+    CHECK_EQ(check_count_fds(), fds); /* the stream's descriptor is closed */
     free(seen);
     for (int i = 0; i < NMANY; i++) {
         pathf(p, sizeof p, "%s/entry-%05d", dir, i);
@@ -594,7 +581,7 @@ static void test_stream_errors(int style)
         pathf(p, sizeof p, "%s/e%d", dir, i);
         make_file(p);
     }
-    int fds = count_fds();
+    int fds = check_count_fds();
 
     /* opendir: ENOTDIR, ENOENT, EFAULT; nothing left open. */
     do_opendir(style, &r, NULL, file);
@@ -607,7 +594,7 @@ static void test_stream_errors(int style)
     expect_fail(&r, EVAIO_OP_OPENDIR, ENOTDIR);
     do_opendir(style, &r, NULL, NULL);
     expect_null_arg(&r, style, EVAIO_OP_OPENDIR);
-    CHECK_EQ(count_fds(), fds);
+    CHECK_EQ(check_count_fds(), fds);
 
     do_opendir(style, &r, NULL, dir);
     expect_same(&r, EVAIO_OP_OPENDIR, 0, 0);
@@ -652,7 +639,7 @@ static void test_stream_errors(int style)
     expect_same(&r, EVAIO_OP_READDIR_BATCH, 0, 0);
     do_closedir(style, &r, stream);
     expect_same(&r, EVAIO_OP_CLOSEDIR, 0, 0);
-    CHECK_EQ(count_fds(), fds);
+    CHECK_EQ(check_count_fds(), fds);
     rec_reset(&r);
 }
 
@@ -876,7 +863,7 @@ int main(void)
     CHECK(evaio_default_ctx() != NULL);
     check_tmpdir();
     CHECK_EQ(chdir("/"), 0); /* relative paths must come from a wd */
-    int fds = count_fds();
+    int fds = check_count_fds();
 
     for (int style = WRAP; style <= INIT; style++) {
         test_readdir_flags(style);
@@ -889,7 +876,7 @@ int main(void)
 
     CHECK_EQ(evaio_wait(), 0);
     CHECK_EQ(evaio_nreqs(), 0);
-    CHECK_EQ(count_fds(), fds);
+    CHECK_EQ(check_count_fds(), fds);
     fprintf(stderr, "test_ops_dir: all passed\n");
     return 0;
 }

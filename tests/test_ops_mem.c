@@ -118,19 +118,6 @@ __attribute__((format(printf, 3, 4))) static void pathf(char *dst, size_t cap, c
     CHECK(n >= 0 && (size_t)n < cap);
 }
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    CHECK_EQ(closedir(d), 0);
-    return n - 1;
-}
-
 static const char *spath(int style, const char *name)
 {
     char tmp[256];
@@ -707,7 +694,7 @@ int main(void)
     CHECK(evaio_default_ctx() != NULL);
     check_tmpdir();
     CHECK_EQ(chdir("/"), 0); /* relative paths must come from a wd */
-    int fds = count_fds();
+    int fds = check_count_fds();
 
     for (int style = WRAP; style <= INIT; style++) {
         test_msync(style);
@@ -721,7 +708,7 @@ int main(void)
 
     CHECK_EQ(evaio_wait(), 0);
     CHECK_EQ(evaio_nreqs(), 0);
-    CHECK_EQ(count_fds(), fds);
+    CHECK_EQ(check_count_fds(), fds);
     fprintf(stderr, "test_ops_mem: all passed\n");
     return 0;
 }

@@ -843,7 +843,7 @@ int main(void)
     CHECK(evaio_default_ctx() != NULL);
     check_tmpdir();
     enter_elsewhere();
-    int fds = count_fds();
+    int fds = check_count_fds();
 
     for (int style = WRAP; style <= INIT; style++) {
         test_link(style);

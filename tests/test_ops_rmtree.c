@@ -24,17 +24,6 @@ static int cb(evaio_req *req)
     return 0;
 }
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 static void make_file(const char *path)
 {
     int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
@@ -256,12 +245,12 @@ int main(void)
 {
     check_tmpdir();
     CHECK(evaio_default_ctx() != NULL);
-    int fds = count_fds();
+    int fds = check_count_fds();
     test_trees();
     test_limit();
     test_cancel();
     test_wd();
-    CHECK_EQ(count_fds(), fds);
+    CHECK_EQ(check_count_fds(), fds);
     fprintf(stderr, "ok\n");
     return 0;
 }

@@ -276,19 +276,6 @@ static const char *case_path(int style, enum via via, const char *name)
 }
 
 /* The number of open descriptors of this process. */
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    CHECK_EQ(closedir(d), 0);
-    return n - 1; /* less the one opendir holds */
-}
-
 /* A NULL path or name: the wrapper refuses with EFAULT and runs nothing; a
  * caller-owned request fails through its one callback with EFAULT. */
 static void expect_efault(const struct rec *r, int style, int expect_type)
@@ -1321,7 +1308,7 @@ int main(void)
     CHECK_EQ(EVAIO_XATTR_REPLACE, XATTR_REPLACE);
     if (!user_xattrs_work())
         SKIP("the test directory's filesystem does not support user. extended attributes");
-    int fds = count_fds();
+    int fds = check_count_fds();
 
     for (int style = WRAP; style <= INIT; style++) {
         for (int via = BY_PATH; via <= BY_FD; via++) {
@@ -1343,7 +1330,7 @@ int main(void)
 
     CHECK_EQ(evaio_wait(), 0);
     CHECK_EQ(evaio_nreqs(), 0);
-    CHECK_EQ(count_fds(), fds);
+    CHECK_EQ(check_count_fds(), fds);
     fprintf(stderr, "test_ops_xattr: all passed\n");
     return 0;
 }
@@ -1379,7 +1366,6 @@ int main(void)
         }
     }
     CHECK_EQ(close(f.fd), 0);
-    (void)count_fds;
     (void)open_wd;
     (void)close_wd;
     (void)expect_efault;
