@@ -16,8 +16,8 @@ int evaio_cancel(evaio_req *req)
     }
     if (evaio__is_group(req))
         return evaio__grp_cancel(req);
-    int old = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
     for (;;) {
+        int old = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
         int state = old & EVAIO__STATE_MASK;
         if (state == EVAIO__IDLE) {
             errno = EINVAL; /* not started, or its callback has begun */
@@ -25,30 +25,35 @@ int evaio_cancel(evaio_req *req)
         }
         if (state == EVAIO__STARTING) {
             sched_yield();
-            old = __atomic_load_n(&req->state_, __ATOMIC_ACQUIRE);
             continue;
         }
-        if (__atomic_compare_exchange_n(&req->state_, &old, old | EVAIO__CANCEL_MARK, 1, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
-            break;
+        if (state != EVAIO__QUEUED) {
+            /* Running or done: marked, the callback sees the real result.
+             * The CAS fails if the state moved on (the callback began, say). */
+            if (__atomic_compare_exchange_n(&req->state_, &old, old | EVAIO__CANCEL_MARK, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE))
+                return 0;
+            continue;
+        }
+        /* Queued: decided under the context's lock, where QUEUED cannot
+         * change, so that the flight it takes back is the one it saw (not a
+         * later one, restarted meanwhile, perhaps on another context). */
+        evaio_ctx *ctx = __atomic_load_n(&req->ctx_, __ATOMIC_ACQUIRE);
+        pthread_mutex_lock(&ctx->lock);
+        if (__atomic_load_n(&req->state_, __ATOMIC_ACQUIRE) != old ||
+            __atomic_load_n(&req->ctx_, __ATOMIC_ACQUIRE) != ctx) {
+            pthread_mutex_unlock(&ctx->lock);
+            continue; /* it moved on: look again */
+        }
+        evaio__queue_remove(&ctx->reqq, req);
+        /* Off the queue and not yet DONE: nothing else touches it now. */
+        __atomic_store_n(&req->state_, EVAIO__RUNNING | EVAIO__CANCEL_MARK, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&ctx->lock);
+        req->result = -1;
+        req->errorno = ECANCELED;
+        evaio__push_result(ctx, req);
+        return 1;
     }
-    if ((old & EVAIO__STATE_MASK) != EVAIO__QUEUED)
-        return 0; /* running or done: the callback sees the real result, marked */
-
-    evaio_ctx *ctx = req->ctx_;
-    pthread_mutex_lock(&ctx->lock);
-    if (evaio__state(req) != EVAIO__QUEUED) {
-        pthread_mutex_unlock(&ctx->lock); /* a worker took it meanwhile */
-        return 0;
-    }
-    evaio__queue_remove(&ctx->reqq, req);
-    /* Off the queue and not yet DONE: nothing else touches it now. */
-    evaio__set_state(req, EVAIO__RUNNING);
-    pthread_mutex_unlock(&ctx->lock);
-    req->result = -1;
-    req->errorno = ECANCELED;
-    evaio__push_result(ctx, req);
-    return 1;
 }
 
 void evaio__cancel_queued(evaio_ctx *ctx)

@@ -90,11 +90,14 @@ int evaio_ctx_free(evaio_ctx *ctx)
     }
     __atomic_store_n(&ctx->closing, 1, __ATOMIC_SEQ_CST);
     evaio__cancel_queued(ctx);
+    evaio__grp_end_paused(ctx);
     while (__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE)) {
         if (evaio_ctx_wait(ctx) > 0)
             continue; /* a callback's stop value: the others still run */
-        if (__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE)) {
             evaio__cancel_queued(ctx); /* queued by a group's bookkeeping meanwhile */
+            evaio__grp_end_paused(ctx);
+        }
     }
     evaio__fork_unregister(ctx);
     evaio__pool_stop(ctx);

@@ -88,6 +88,8 @@ static void child(void)
         /* Callbacks running on this thread (a fork from inside one) are the
          * only requests left; they finish normally. */
         ctx->nreqs = ctx->ncallbacks;
+        ctx->nblocked = 0;    /* the parent's groups do not exist here */
+        ctx->parked = NULL;
         ctx->fork_gen++;
         renew_notify(&ctx->notify);
     }

@@ -46,15 +46,27 @@ static int cancelled(const evaio_req *req)
     return evaio__marked(req);
 }
 
+static void park(evaio_req *grp);
+static void unpark(evaio_req *grp);
+
+/* What keeps a group from completing: members outstanding, a paused feeder,
+ * or its feeder running right now (a poll from inside it may reach it). */
+static int held(const struct evaio_grp_state_ *g)
+{
+    return g->nmembers || (g->feed && !g->limit) || (g->flags & EVAIO__GF_FEEDING);
+}
+
 /* Completes a parked group whose members are all done and that is not
  * waiting for a paused feeder. */
 static void maybe_complete(evaio_req *grp)
 {
     struct evaio_grp_state_ *g = &grp->grp_state_;
-    if (g->nmembers || (g->feed && !g->limit))
+    if (held(g))
         return;
-    if (evaio__state(grp) == EVAIO__GROUP_WAIT)
+    if (evaio__state(grp) == EVAIO__GROUP_WAIT) {
+        unpark(grp);
         evaio__push_result(grp->ctx_, grp);
+    }
 }
 
 /* Calls the feeder while the group is below its limit; a call that adds no
@@ -67,11 +79,61 @@ static void feed(evaio_req *grp)
     g->flags |= EVAIO__GF_FEEDING;
     while (g->feed && g->nmembers < g->limit && !cancelled(grp)) {
         unsigned long before = g->nadded;
+        /* The group cannot complete while its feeder runs: a wait from the
+         * feeder must not wait for it. */
+        evaio__grp_block(grp->ctx_, grp, 1);
         g->feed(grp);
+        evaio__grp_block(grp->ctx_, grp, -1);
         if (g->nadded == before)
             g->feed = NULL;
     }
     g->flags &= ~EVAIO__GF_FEEDING;
+}
+
+void evaio__grp_block(evaio_ctx *ctx, evaio_req *grp, int delta)
+{
+    for (; grp; grp = grp->grp_) {
+        unsigned *b = &grp->grp_state_.blocking;
+        if (delta > 0 && (*b)++ == 0)
+            ctx->nblocked++;
+        else if (delta < 0 && --*b == 0)
+            ctx->nblocked--;
+    }
+}
+
+/* Parked groups are on a list, so that evaio_ctx_free can find the paused
+ * ones; a group leaves it when it is pushed to the result queue again. */
+static void park(evaio_req *grp)
+{
+    evaio_ctx *ctx = grp->ctx_;
+    grp->prev_ = NULL;
+    grp->next_ = ctx->parked;
+    if (ctx->parked)
+        ctx->parked->prev_ = grp;
+    ctx->parked = grp;
+}
+
+static void unpark(evaio_req *grp)
+{
+    evaio_ctx *ctx = grp->ctx_;
+    if (grp->prev_)
+        grp->prev_->next_ = grp->next_;
+    else
+        ctx->parked = grp->next_;
+    if (grp->next_)
+        grp->next_->prev_ = grp->prev_;
+    grp->next_ = grp->prev_ = NULL;
+}
+
+void evaio__grp_end_paused(evaio_ctx *ctx)
+{
+    evaio_req *grp = ctx->parked;
+    while (grp) {
+        evaio_req *next = grp->next_;
+        if (grp->grp_state_.feed && !grp->grp_state_.limit)
+            evaio__grp_cancel(grp); /* its feeding would never resume: it ends */
+        grp = next;
+    }
 }
 
 static int add(evaio_req *grp, evaio_req *req);
@@ -162,8 +224,9 @@ int evaio__grp_reached(evaio_req *grp)
         if (driver && !cancelled(grp))
             driver->begin(grp);
     }
-    if (g->nmembers || (g->feed && !g->limit)) {
+    if (held(g)) {
         evaio__set_state(grp, EVAIO__GROUP_WAIT);
+        park(grp);
         return 1;
     }
     if (driver) {

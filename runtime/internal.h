@@ -123,6 +123,8 @@ struct evaio_ctx {
     /* Only touched by the polling thread. */
     unsigned ncallbacks; /* callbacks running now (nested through evaio_ctx_wait) */
     unsigned fork_gen;   /* forks this context went through (in the child) */
+    unsigned nblocked;   /* groups that cannot complete until a running callback returns */
+    evaio_req *parked;   /* groups poll parked, linked through next_/prev_ */
 
     /* fork.c */
     evaio_ctx *next_ctx; /* on the list of live contexts, under its lock */
@@ -194,6 +196,8 @@ void evaio__grp_detach(evaio_req *req); /* leaves its group's member list, befor
 void evaio__grp_start(evaio_req *grp);  /* resets a group's bookkeeping as it starts */
 int evaio__drive_add(evaio_req *req, evaio_req *sub); /* a driver adds a started sub-request */
 int evaio__grp_cancel(evaio_req *grp);
+void evaio__grp_block(evaio_ctx *ctx, evaio_req *grp, int delta); /* grp and the groups above it */
+void evaio__grp_end_paused(evaio_ctx *ctx); /* evaio_ctx_free: parked groups stop waiting for feeding */
 
 /* pool.c: called with ctx->lock held after queueing work; -1 (errno) if the
  * work can never run because no worker exists and none could be started. */

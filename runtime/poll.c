@@ -58,7 +58,11 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
 
     unsigned gen = ctx->fork_gen;
     ctx->ncallbacks++;
+    if (grp)
+        evaio__grp_block(ctx, grp, 1); /* its groups wait for this callback */
     int r = cb ? cb(req) : 0;
+    if (grp && gen == ctx->fork_gen)
+        evaio__grp_block(ctx, grp, -1);
     ctx->ncallbacks--;
 
     free(owned);
@@ -132,8 +136,9 @@ int evaio_ctx_wait(evaio_ctx *ctx)
         if (r)
             return r;
         /* Called from a callback, the requests whose callbacks are running
-         * (this one and those around it) are outstanding but done. */
-        if (evaio_ctx_nreqs(ctx) <= ctx->ncallbacks)
+         * (this one and those around it) are outstanding but done, and so,
+         * in effect, are the groups that wait for them. */
+        if (evaio_ctx_nreqs(ctx) <= ctx->ncallbacks + ctx->nblocked)
             return 0;
         struct pollfd pfd = { .fd = ctx->notify.read_fd, .events = POLLIN };
         while (poll(&pfd, 1, -1) < 0) {

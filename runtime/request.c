@@ -80,7 +80,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         errno = EBUSY;
         return -1;
     }
-    req->ctx_ = ctx;
+    __atomic_store_n(&req->ctx_, ctx, __ATOMIC_RELEASE); /* evaio_cancel reads it unlocked */
     req->result = 0;
     req->errorno = 0;
     req->owned_ = NULL;

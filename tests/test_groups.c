@@ -1238,10 +1238,92 @@ static void test_cancel_from_member_callback(void)
     free_ctx(ctx);
 }
 
+/* evaio_wait from a member's callback, and from a feeder, returns once
+ * everything else is done: the group waiting for that callback (or feeder)
+ * does not count as outstanding work. */
+static int wait_member_cb(evaio_req *req)
+{
+    int *stage = req->data;
+    struct stat st;
+    CHECK(evaio_stat("/", &st, 0, NULL, NULL) != NULL);
+    CHECK_EQ(evaio_wait(), 0); /* must not wait for the group, which waits for us */
+    *stage = 1;
+    return 0;
+}
+
+static int wait_feeds;
+static void waiting_feeder(evaio_req *grp)
+{
+    if (wait_feeds++ == 2)
+        return;
+    CHECK_EQ(evaio_grp_add(grp, evaio_nop(0, NULL, NULL)), 0);
+    CHECK_EQ(evaio_wait(), 0); /* the member just added runs; the group does not block it */
+}
+
+static int wait_grp_done;
+static int wait_grp_cb(evaio_req *grp)
+{
+    (void)grp;
+    wait_grp_done++;
+    return 0;
+}
+
+static void test_wait_inside(void)
+{
+    int stage = 0;
+    evaio_req *outer = evaio_grp(wait_grp_cb, NULL);
+    evaio_req *inner = evaio_grp(wait_grp_cb, NULL);
+    CHECK(outer && inner);
+    CHECK_EQ(evaio_grp_add(outer, inner), 0);
+    CHECK_EQ(evaio_grp_add(inner, evaio_nop(0, wait_member_cb, &stage)), 0);
+    CHECK_EQ(evaio_wait(), 0);
+    CHECK_EQ(stage, 1);
+    CHECK_EQ(wait_grp_done, 2);
+
+    evaio_req *fed = evaio_grp(wait_grp_cb, NULL);
+    CHECK(fed != NULL);
+    evaio_grp_limit(fed, 1);
+    evaio_grp_feed(fed, waiting_feeder);
+    CHECK_EQ(evaio_wait(), 0);
+    CHECK_EQ(wait_feeds, 3);
+    CHECK_EQ(wait_grp_done, 3);
+    CHECK_EQ(evaio_nreqs(), 0);
+}
+
+/* evaio_ctx_free with a group paused by limit 0 (its feeding would never
+ * resume): the group ends, cancelled, and the free returns. */
+static int paused_cb_result = 1;
+static int paused_cb(evaio_req *grp)
+{
+    paused_cb_result = grp->result == -1 && grp->errorno == ECANCELED;
+    return 0;
+}
+static void paused_feeder(evaio_req *grp)
+{
+    (void)grp;
+}
+
+static void test_free_paused(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_req *grp = evaio_ctx_grp(ctx, paused_cb, NULL);
+    CHECK(grp != NULL);
+    evaio_grp_limit(grp, 0);
+    evaio_grp_feed(grp, paused_feeder);
+    CHECK_EQ(evaio_ctx_poll(ctx), 0); /* reached and parked */
+    CHECK_EQ(evaio_ctx_nreqs(ctx), 1);
+    paused_cb_result = 0;
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    CHECK_EQ(paused_cb_result, 1);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
 } tests[] = {
+    { "wait_inside", test_wait_inside },
+    { "free_paused", test_free_paused },
     { "after_members", test_after_members },
     { "members_done_first", test_members_done_first },
     { "empty", test_empty },

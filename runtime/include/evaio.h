@@ -158,6 +158,7 @@ struct evaio_req {
         unsigned nmembers;            /* outstanding: callback not yet run */
         unsigned limit;               /* feed while nmembers < limit */
         unsigned long nadded;         /* members ever added, to see a feeder add none */
+        unsigned blocking;            /* callbacks or feeders running below it */
         int flags;
     } grp_state_;
 
