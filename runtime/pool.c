@@ -39,6 +39,10 @@ static void join_exited_locked(evaio_ctx *ctx)
 
 static int start_thread_locked(evaio_ctx *ctx)
 {
+    if (ctx->stopping) {
+        errno = EAGAIN; /* the library is being unloaded */
+        return -1;
+    }
     join_exited_locked(ctx);
     struct evaio_worker *w = malloc(sizeof *w);
     if (!w)
@@ -146,8 +150,10 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&ctx->worker_exited);
     for (;;) {
         /* After max_parallel was lowered, surplus workers leave before
-         * taking more work; at least one stays, since max_parallel >= 1. */
-        if (ctx->nthreads > ctx->max_parallel)
+         * taking more work; at least one stays, since max_parallel >= 1.
+         * When the pool stops (unload), they leave after the request they
+         * execute, whatever is still queued. */
+        if (ctx->nthreads > ctx->max_parallel || ctx->stopping)
             break;
         evaio_req *req = evaio__queue_pop(&ctx->reqq);
         if (req) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHECK(cond)                                                                     \
@@ -102,6 +103,32 @@ int main(int argc, char **argv)
         _exit(count("/proc/self/task") == before ? 0 : 3);
     }
     int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Unloading with requests queued behind a busy worker waits for the
+     * one executing, not for the queue (10 s of it here). */
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+        CHECK(h != NULL);
+        evaio_req *(*busy_fn)(double, int, cb_fn, void *) = (evaio_req * (*)(double, int, cb_fn, void *)) dlsym(h, "evaio_busy");
+        void (*set_max)(void *, unsigned) = (void (*)(void *, unsigned))dlsym(h, "evaio_ctx_set_max_parallel");
+        unsigned (*nready)(void *) = (unsigned (*)(void *))dlsym(h, "evaio_ctx_nready");
+        CHECK(busy_fn && set_max && nready);
+        set_max(NULL, 1);
+        for (int i = 0; i < 10; i++)
+            CHECK(busy_fn(1.0, 0, cb, NULL) != NULL);
+        while (nready(NULL) == 10)
+            usleep(1000); /* the first one is executing */
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        CHECK(dlclose(h) == 0);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+        _exit(secs < 5.0 ? 0 : 4);
+    }
     CHECK(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     fprintf(stderr, "ok\n");
