@@ -41,18 +41,29 @@ static void parent(void)
 
 /* The parent's queued and waiting requests: a wrapper's is freed (nothing
  * will ever run it here), a caller-owned one is made IDLE so the child may
- * start it again. */
-static void drop(struct evaio_queue *q)
+ * start it again.  (One that was executing on a worker, or a group parked
+ * waiting for one, is not on any list: it stays in flight in the child, to
+ * be set up again with its _init before reuse.) */
+static void forget(evaio_req *req)
+{
+    free(req->owned_);
+    if (req->flags_ & EVAIO__RF_ALLOCATED) {
+        free(req);
+    } else {
+        req->owned_ = NULL;
+        req->state_ = EVAIO__IDLE;
+    }
+}
+
+/* A queued request still holds its working directory; a waiting result
+ * already let go of it. */
+static void drop(struct evaio_queue *q, int holds_wd)
 {
     evaio_req *req;
     while ((req = evaio__queue_pop(q))) {
-        if (req->flags_ & EVAIO__RF_ALLOCATED) {
-            free(req->owned_);
-            free(req);
-        } else {
-            req->owned_ = NULL;
-            req->state_ = EVAIO__IDLE;
-        }
+        if (holds_wd && !evaio__is_group(req))
+            evaio__wd_release(req->wd_);
+        forget(req);
     }
 }
 
@@ -80,8 +91,8 @@ static void child(void)
         pthread_cond_init(&ctx->wake, &attr);
         pthread_condattr_destroy(&attr);
         pthread_cond_init(&ctx->worker_exited, NULL);
-        drop(&ctx->reqq);
-        drop(&ctx->resq);
+        drop(&ctx->reqq, 1);
+        drop(&ctx->resq, 0);
         ctx->nthreads = ctx->nidle = ctx->nwakeups = ctx->nstarting = 0;
         ctx->exited_workers = NULL; /* the parent's threads do not exist here */
         ctx->need_min = ctx->min_parallel > 0;

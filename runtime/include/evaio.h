@@ -167,6 +167,12 @@ struct evaio_req {
     union evaio_op_args args;
 };
 
+/* Fork: the child of a fork() gets every context empty (no request of the
+ * parent's, no thread until it submits; the poll fd keeps its number and
+ * every setting is kept).  A caller-owned request that was queued or waiting
+ * is IDLE again in the child; one that was executing on a worker stays in
+ * flight there: set it up again with its _init before reusing it. */
+
 /* Contexts.  evaio_ctx_free shuts a context down: new starts fail with
  * ESHUTDOWN, queued requests are cancelled (ECANCELED), executing ones are
  * awaited, and every outstanding callback runs on the calling thread (call
@@ -209,7 +215,9 @@ EVAIO_API int evaio_wd_fd(const evaio_wd *wd);
  * not in flight, i.e. not started or whose callback has begun (so also from
  * inside its own callback), fails with EINVAL; cancelling twice is harmless.
  * A wrapper's request may be cancelled until its callback returns, after
- * which it is freed. */
+ * which it is freed.  Any thread may cancel a request; a group, or a driven
+ * operation (rmtree, scandir: groups too), is cancelled on the polling
+ * thread, like every group function. */
 EVAIO_API int evaio_cancel(evaio_req *req);
 /* In a callback: whether evaio_cancel was called on this request in the
  * flight that just completed. */
