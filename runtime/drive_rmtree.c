@@ -331,7 +331,13 @@ static void begin(evaio_req *req)
     size_t len = strlen(a->path);
     while (len > 1 && a->path[len - 1] == '/')
         len--;
-    const char *slash = memrchr(a->path, '/', len);
+    const char *slash = NULL; /* the last '/' within len (memrchr is not portable) */
+    for (size_t i = len; i-- > 0;) {
+        if (a->path[i] == '/') {
+            slash = a->path + i;
+            break;
+        }
+    }
     const char *base = slash ? slash + 1 : a->path;
     size_t base_len = len - (size_t)(base - a->path);
     if (!base_len || (base[0] == '.' && (base_len == 1 || (base_len == 2 && base[1] == '.')))) {

@@ -35,7 +35,10 @@ struct scan {
     size_t nentries;
     char *names;             /* NUL-separated, indexed by entry.name */
     size_t names_len;
-    size_t *unknown;         /* indexes of entries to stat, in inode order */
+    struct unknown {         /* entries to stat, in inode order */
+        uint64_t ino;
+        size_t index;
+    } *unknown;
     size_t nunknown, next;   /* next unknown to stat */
     size_t ndirs_known;      /* directories found so far */
     int err;
@@ -149,7 +152,7 @@ static void feed(evaio_req *req)
         sc->err = ENOMEM;
         return;
     }
-    *s = (struct stat_step){ .sc = sc, .index = sc->unknown[sc->next] };
+    *s = (struct stat_step){ .sc = sc, .index = sc->unknown[sc->next].index };
     evaio_req *sub = evaio_ctx_custom(req->ctx_, run_stat, evaio_req_pri(req), stat_done, s);
     if (!sub) {
         sc->err = errno;
@@ -172,10 +175,9 @@ static int stat_done(evaio_req *sub)
     return 0;
 }
 
-static int by_inode(const void *a, const void *b, void *arg)
+static int by_inode(const void *a, const void *b)
 {
-    const struct entry *e = arg;
-    uint64_t x = e[*(const size_t *)a].ino, y = e[*(const size_t *)b].ino;
+    uint64_t x = ((const struct unknown *)a)->ino, y = ((const struct unknown *)b)->ino;
     return x < y ? -1 : x > y;
 }
 
@@ -194,11 +196,11 @@ static int list_done(evaio_req *sub)
     }
     for (size_t i = 0; i < sc->nentries; i++) {
         if (sc->entries[i].type == T_UNKNOWN)
-            sc->unknown[sc->nunknown++] = i;
+            sc->unknown[sc->nunknown++] = (struct unknown){ sc->entries[i].ino, i };
         else
             sc->ndirs_known += sc->entries[i].type == T_DIR;
     }
-    qsort_r(sc->unknown, sc->nunknown, sizeof *sc->unknown, by_inode, sc->entries);
+    qsort(sc->unknown, sc->nunknown, sizeof *sc->unknown, by_inode);
     evaio_grp_feed(req, feed);
     return 0;
 }

@@ -67,6 +67,18 @@ static void drop(struct evaio_queue *q, int holds_wd)
     }
 }
 
+/* Puts fd at number `to`, close-on-exec (only this thread runs in the
+ * child, so the two steps of the fallback cannot race an exec). */
+static void reuse_number(int fd, int to)
+{
+#ifdef __linux__
+    dup3(fd, to, O_CLOEXEC);
+#else
+    if (dup2(fd, to) >= 0)
+        fcntl(to, F_SETFD, FD_CLOEXEC);
+#endif
+}
+
 /* A new eventfd (or pipe) at the old numbers: the parent keeps the old one,
  * and the child's must not share its state. */
 static void renew_notify(struct evaio_notify *n)
@@ -74,9 +86,9 @@ static void renew_notify(struct evaio_notify *n)
     struct evaio_notify fresh;
     if (evaio__notify_open(&fresh) < 0)
         return; /* keeps the shared one: still readable when results wait */
-    dup3(fresh.read_fd, n->read_fd, O_CLOEXEC);
+    reuse_number(fresh.read_fd, n->read_fd);
     if (n->write_fd != n->read_fd)
-        dup3(fresh.write_fd, n->write_fd, O_CLOEXEC);
+        reuse_number(fresh.write_fd, n->write_fd);
     evaio__notify_close(&fresh);
 }
 
