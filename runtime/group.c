@@ -38,6 +38,7 @@ void evaio__grp_start(evaio_req *grp)
     g->feed = NULL;
     g->nmembers = 0;
     g->nadded = 0;
+    g->blocking = 0;
     g->flags = 0;
 }
 

@@ -36,7 +36,7 @@ else:
 
 class _GrpState(Structure):
     _fields_ = [("members", c_void_p), ("feed", c_void_p), ("nmembers", c_uint), ("limit", c_uint),
-                ("nadded", c_ulong), ("flags", c_int)]
+                ("nadded", c_ulong), ("blocking", c_uint), ("flags", c_int)]
 
 
 class Req(Structure):
