@@ -76,6 +76,20 @@ evaio_ctx *evaio__resolve(evaio_ctx *ctx)
     return ctx ? ctx : evaio_default_ctx();
 }
 
+/* The end of a context with nothing outstanding: off the fork list, its
+ * threads joined, everything released. */
+static void destroy(evaio_ctx *ctx)
+{
+    evaio__fork_unregister(ctx);
+    evaio__pool_stop(ctx);
+    pthread_mutex_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->res_lock);
+    pthread_cond_destroy(&ctx->wake);
+    pthread_cond_destroy(&ctx->worker_exited);
+    evaio__notify_close(&ctx->notify);
+    free(ctx);
+}
+
 /* Refuses new starts, cancels what is queued, runs every outstanding
  * callback here (running requests are awaited), then stops the threads. */
 int evaio_ctx_free(evaio_ctx *ctx)
@@ -99,14 +113,7 @@ int evaio_ctx_free(evaio_ctx *ctx)
             evaio__grp_end_paused(ctx);
         }
     }
-    evaio__fork_unregister(ctx);
-    evaio__pool_stop(ctx);
-    pthread_mutex_destroy(&ctx->lock);
-    pthread_mutex_destroy(&ctx->res_lock);
-    pthread_cond_destroy(&ctx->wake);
-    pthread_cond_destroy(&ctx->worker_exited);
-    evaio__notify_close(&ctx->notify);
-    free(ctx);
+    destroy(ctx);
     return 0;
 }
 
@@ -119,13 +126,7 @@ __attribute__((destructor)) static void unload(void)
     evaio_ctx *ctx = __atomic_load_n(&default_ctx, __ATOMIC_ACQUIRE);
     if (ctx && !__atomic_load_n(&ctx->nreqs, __ATOMIC_ACQUIRE) && !ctx->ncallbacks) {
         __atomic_store_n(&default_ctx, NULL, __ATOMIC_RELEASE);
-        evaio__fork_unregister(ctx);
-        pthread_mutex_destroy(&ctx->lock);
-        pthread_mutex_destroy(&ctx->res_lock);
-        pthread_cond_destroy(&ctx->wake);
-        pthread_cond_destroy(&ctx->worker_exited);
-        evaio__notify_close(&ctx->notify);
-        free(ctx);
+        destroy(ctx);
     }
 }
 
