@@ -90,13 +90,13 @@ static void renew_notify(struct evaio_notify *n)
     if (n->write_fd != n->read_fd)
         reuse_number(fresh.write_fd, n->write_fd);
     evaio__notify_close(&fresh);
+    n->set = 0;
 }
 
 static void child(void)
 {
     for (evaio_ctx *ctx = contexts; ctx; ctx = ctx->next_ctx) {
-        pthread_mutex_init(&ctx->lock, NULL);
-        pthread_mutex_init(&ctx->res_lock, NULL);
+        evaio__ctx_locks_init(ctx);
         pthread_condattr_t attr;
         pthread_condattr_init(&attr);
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

@@ -171,6 +171,7 @@ int evaio__dirfd(const evaio_req *req);     /* the wd's fd, or AT_FDCWD */
 const char *evaio__at_path(int dirfd, const char *path, char *buf, size_t size);
 
 /* ctx.c */
+void evaio__ctx_locks_init(evaio_ctx *ctx); /* lock and res_lock (also in a fork child) */
 evaio_ctx *evaio__resolve(evaio_ctx *ctx); /* NULL -> default context (may fail: NULL) */
 void evaio__default_lock(int how);          /* for fork: 1 lock, 0 unlock, -1 reset (child) */
 

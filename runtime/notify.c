@@ -18,6 +18,7 @@ int evaio__notify_open(struct evaio_notify *n)
     if (fd < 0)
         return -1;
     n->read_fd = n->write_fd = fd;
+    n->set = 0;
     return 0;
 #else
     int fds[2];
@@ -34,6 +35,7 @@ int evaio__notify_open(struct evaio_notify *n)
     }
     n->read_fd = fds[0];
     n->write_fd = fds[1];
+    n->set = 0;
     return 0;
 #endif
 }
@@ -45,8 +47,11 @@ void evaio__notify_close(struct evaio_notify *n)
         close(n->write_fd);
 }
 
-void evaio__notify_set(struct evaio_notify *n)
+int evaio__notify_set(struct evaio_notify *n)
 {
+    if (n->set)
+        return 0;
+    n->set = 1;
     uint64_t one = 1;
     ssize_t r;
     /* Only fails with EAGAIN when the counter or pipe is already full, which
@@ -54,13 +59,18 @@ void evaio__notify_set(struct evaio_notify *n)
     do
         r = write(n->write_fd, &one, n->write_fd == n->read_fd ? sizeof one : 1);
     while (r < 0 && errno == EINTR);
+    return 1;
 }
 
-void evaio__notify_clear(struct evaio_notify *n)
+int evaio__notify_clear(struct evaio_notify *n)
 {
+    if (!n->set)
+        return 0;
+    n->set = 0;
     char buf[64];
     ssize_t r;
     do
         r = read(n->read_fd, buf, n->write_fd == n->read_fd ? sizeof(uint64_t) : sizeof buf);
     while (r > 0 ? n->write_fd != n->read_fd : (r < 0 && errno == EINTR));
+    return 1;
 }

@@ -16,24 +16,40 @@ void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
     pthread_mutex_lock(&ctx->res_lock);
     evaio__set_state(req, EVAIO__DONE);
     evaio__queue_push(&ctx->resq, req);
-    if (ctx->resq.count == 1) {
-        /* Signalled once per batch: only when results start waiting. */
-        evaio__notify_set(&ctx->notify);
-        if (ctx->want_poll)
-            ctx->want_poll(ctx, ctx->hook_data);
-    }
+    /* Signalled once per batch: only when the poll fd was clear. */
+    if (evaio__notify_set(&ctx->notify) && ctx->want_poll)
+        ctx->want_poll(ctx, ctx->hook_data);
     pthread_mutex_unlock(&ctx->res_lock);
+}
+
+/* With no result left, clears the poll fd and calls done_poll; under the
+ * lock, so a result pushed meanwhile is either seen or sets the fd again.
+ * Done only when a poll call finds the queue empty, not each time it empties
+ * it: a callback's next request often refills it at once, and the fd would
+ * be written and read back once per result.  Returns 1 when none is left. */
+static int settle_locked(evaio_ctx *ctx)
+{
+    if (ctx->resq.count)
+        return 0;
+    if (evaio__notify_clear(&ctx->notify) && ctx->done_poll)
+        ctx->done_poll(ctx, ctx->hook_data);
+    return 1;
+}
+
+static int settle(evaio_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->res_lock);
+    int none = settle_locked(ctx);
+    pthread_mutex_unlock(&ctx->res_lock);
+    return none;
 }
 
 static evaio_req *take_result(evaio_ctx *ctx)
 {
     pthread_mutex_lock(&ctx->res_lock);
     evaio_req *req = evaio__queue_pop(&ctx->resq);
-    if (req && !ctx->resq.count) {
-        evaio__notify_clear(&ctx->notify);
-        if (ctx->done_poll)
-            ctx->done_poll(ctx, ctx->hook_data);
-    }
+    if (!req)
+        settle_locked(ctx);
     pthread_mutex_unlock(&ctx->res_lock);
     return req;
 }
@@ -91,10 +107,12 @@ static int poll_results(evaio_ctx *ctx, int *limited)
         if (!req)
             return 0;
         int r = finish(ctx, req);
-        if (r)
+        if (r) {
+            settle(ctx);
             return r;
+        }
         if ((max_reqs && done >= max_reqs) || (deadline && evaio__now() >= deadline)) {
-            if (!evaio_ctx_npending(ctx))
+            if (settle(ctx))
                 return 0;
             *limited = 1;
             errno = EAGAIN;
