@@ -111,7 +111,7 @@ RESULTS = {
 }
 
 OP_KEYS = {"name", "id", "summary", "doc", "args", "outputs", "result", "call", "exec", "when", "uring",
-           "errors", "notes", "headers", "eintr", "drive", "bad_input"}
+           "errors", "notes", "headers", "eintr", "drive", "bad_input", "nowait"}
 ARG_KEYS = {"name", "type", "size", "ctype"}
 # Names the runtime uses in the evaio_ / evaio_ctx_ / EVAIO_OP_ namespaces (see
 # runtime/include/evaio.h), and names the generated code uses for its own
@@ -196,6 +196,7 @@ class Op:
     notes: str = ""                               # platform notes and emulations, for the reference
     headers: list = field(default_factory=list)  # system headers the call needs
     eintr: bool = True                            # a call failing with EINTR is repeated
+    nowait: str = ""                              # an attempt on the submitting thread that never blocks
     # bad-input cases that differ from their type's default, for the generated
     # test: (case, arg) -> the errno names it may report, or [] when the op
     # accepts the value
@@ -373,6 +374,20 @@ def _validate_op(entry, index, where, errors):
     if isinstance(call, str) and any(a.kind.resolved for a in args) and not re.search(r"\bdirfd\b", call):
         err("call", "an op with a path argument must resolve it with an *at call using `dirfd`")
 
+    # nowait: a C expression run on the submitting thread, which must never
+    # block; it returns the result, or -1 to leave the request to a worker.
+    # It is not tried while a buffer the library would allocate is NULL.
+    nowait = entry.get("nowait")
+    if nowait is not None:
+        if not isinstance(nowait, str) or not nowait.strip() or "\n" in nowait.strip():
+            err("nowait", "must be a one-line C expression")
+        elif drive is not None:
+            err("nowait", "a driven op runs on the polling thread; it has no nowait attempt")
+        elif outputs:
+            err("nowait", "an op with outputs fills them on a worker; it cannot have a nowait attempt")
+        elif any(a.kind.resolved for a in args):
+            err("nowait", "a path lookup may block: an op with a path argument cannot have a nowait attempt")
+
     bad_input = _validate_bad_input(entry.get("bad_input", []), args, err)
 
     if len(errors) > before:
@@ -381,7 +396,7 @@ def _validate_op(entry, index, where, errors):
               args=args, outputs=outputs, result=result, call=(call or "").strip(), exec=exe or "", drive=drive or "",
               when=entry.get("when", "").strip(), uring=entry.get("uring", "").strip(), errors=errs,
               notes=notes.strip(), headers=headers, eintr=eintr is not False, fields=args + outputs,
-              bad_input=bad_input)
+              bad_input=bad_input, nowait=(nowait or "").strip() if isinstance(nowait, str) else "")
 
 
 BAD_INPUT_LINE = re.compile(r"^([a-z_]+) ([a-z][a-z0-9_]*): (accepted|E[A-Z0-9]+(?:\|E[A-Z0-9]+)*)$")

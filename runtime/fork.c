@@ -9,6 +9,8 @@
  * every setting; threads start again on demand. */
 #include "internal.h"
 
+#include <string.h>
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -106,6 +108,7 @@ static void child(void)
         drop(&ctx->reqq, 1);
         drop(&ctx->resq, 0);
         ctx->nthreads = ctx->nidle = ctx->nwakeups = ctx->nstarting = 0;
+        memset(ctx->nexec, 0, sizeof ctx->nexec); /* the parent's workers */
         ctx->exited_workers = NULL; /* the parent's threads do not exist here */
         ctx->need_min = ctx->min_parallel > 0;
         /* Callbacks running on this thread (a fork from inside one) are the

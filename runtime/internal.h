@@ -107,6 +107,7 @@ struct evaio_ctx {
     unsigned nstarting;           /* of which not yet in their loop */
     unsigned nidle;               /* workers waiting on `wake` */
     unsigned nwakeups;            /* signals sent to `wake` not yet taken; <= nidle */
+    unsigned nexec[EVAIO__NPRI];  /* requests executing on workers, by priority */
     unsigned min_parallel, max_parallel, max_idle;
     double idle_timeout;
     int stopping;
@@ -203,6 +204,8 @@ void evaio__grp_end_paused(evaio_ctx *ctx); /* evaio_ctx_free: parked groups sto
 /* pool.c: called with ctx->lock held after queueing work; -1 (errno) if the
  * work can never run because no worker exists and none could be started. */
 int evaio__pool_wake_locked(evaio_ctx *ctx);
+/* Whether a request of priority pri or higher is queued or executing. */
+int evaio__pool_busy_locked(const evaio_ctx *ctx, int pri);
 int evaio__pool_start_min_locked(evaio_ctx *ctx);
 void evaio__pool_grow_locked(evaio_ctx *ctx); /* threads for queued work, after a limit rose */
 void evaio__pool_stop(evaio_ctx *ctx);
@@ -214,5 +217,13 @@ void evaio__push_result(evaio_ctx *ctx, evaio_req *req);
 int evaio__op_prepare(evaio_req *req); /* 0 or the errno to fail the request with */
 void evaio__execute(evaio_req *req);
 const struct evaio__driver *evaio__op_driver(int type);
+int evaio__op_has_nowait(int type);
+int evaio__op_nowait(evaio_req *req); /* 1: completed on this thread */
+
+/* nowait.c: attempts that never block */
+/* The whole of [offset, offset+length) from the page cache (preadv2 with
+ * RWF_NOWAIT), or -1 when any of it would need the disk, the call is not
+ * supported, or the read is short. */
+ssize_t evaio__pread_nowait(int fd, void *buf, size_t length, int64_t offset);
 
 #endif

@@ -80,6 +80,17 @@ int evaio__pool_wake_locked(evaio_ctx *ctx)
     return 0;
 }
 
+int evaio__pool_busy_locked(const evaio_ctx *ctx, int pri)
+{
+    unsigned level = (unsigned)(pri - EVAIO_PRI_MIN);
+    if (ctx->reqq.nonempty >> level)
+        return 1;
+    for (; level < EVAIO__NPRI; level++)
+        if (ctx->nexec[level])
+            return 1;
+    return 0;
+}
+
 int evaio__pool_start_min_locked(evaio_ctx *ctx)
 {
     unsigned want = ctx->min_parallel < ctx->max_parallel ? ctx->min_parallel : ctx->max_parallel;
@@ -157,11 +168,14 @@ static void *worker_main(void *arg)
             break;
         evaio_req *req = evaio__queue_pop(&ctx->reqq);
         if (req) {
+            unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
+            ctx->nexec[level]++;
             evaio__set_state(req, EVAIO__RUNNING);
             pthread_mutex_unlock(&ctx->lock);
             evaio__execute(req);
             evaio__push_result(ctx, req);
             pthread_mutex_lock(&ctx->lock);
+            ctx->nexec[level]--;
             continue;
         }
         if (idle_wait_locked(ctx))

@@ -120,6 +120,18 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         ctx->need_min = 0;
         evaio__pool_start_min_locked(ctx);
     }
+    if (evaio__op_has_nowait(req->type) && !evaio__pool_busy_locked(ctx, req->pri_)) {
+        /* Nothing that must start or finish first: tried here, and when it
+         * completes without blocking it skips the trip to a worker. */
+        pthread_mutex_unlock(&ctx->lock);
+        evaio__set_state(req, EVAIO__RUNNING); /* a cancel now only marks it */
+        if (evaio__op_nowait(req)) {
+            __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
+            evaio__push_result(ctx, req);
+            return 0;
+        }
+        pthread_mutex_lock(&ctx->lock);
+    }
     evaio__queue_push(&ctx->reqq, req);
     if (evaio__pool_wake_locked(ctx) < 0) {
         /* No worker exists and none could be started: take it back. */

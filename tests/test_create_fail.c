@@ -46,7 +46,7 @@ static void *submitter(void *arg)
     while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
         check_sleep(0.001);
     errno = 0;
-    CHECK(evaio_ctx_nop(ctx, 0, count_cb, NULL) == NULL);
+    CHECK(evaio_ctx_busy(ctx, 0, 0, count_cb, NULL) == NULL);
     submit_errno = errno;
     return NULL;
 }
@@ -59,10 +59,10 @@ int main(void)
 
     /* Both styles are refused with EAGAIN. */
     errno = 0;
-    CHECK(evaio_ctx_nop(ctx, 0, count_cb, NULL) == NULL);
+    CHECK(evaio_ctx_busy(ctx, 0, 0, count_cb, NULL) == NULL);
     CHECK_EQ(errno, EAGAIN);
     evaio_req own;
-    evaio_nop_init(&own, count_cb, NULL);
+    evaio_busy_init(&own, 0, count_cb, NULL);
     errno = 0;
     CHECK_EQ(evaio_ctx_start(ctx, &own), -1);
     CHECK_EQ(errno, EAGAIN);
@@ -90,7 +90,7 @@ int main(void)
     /* Threads can be created again: the refused request starts as it is. */
     __atomic_store_n(&failing, 0, __ATOMIC_RELEASE);
     CHECK_EQ(evaio_ctx_start(ctx, &own), 0);
-    CHECK(evaio_ctx_nop(ctx, 0, count_cb, NULL) != NULL);
+    CHECK(evaio_ctx_busy(ctx, 0, 0, count_cb, NULL) != NULL);
     CHECK_EQ(evaio_ctx_wait(ctx), 0);
     CHECK_EQ(calls, 2);
     CHECK_EQ(evaio_ctx_nreqs(ctx), 0);

@@ -82,8 +82,8 @@ int main(void)
     unsigned long signals = n_signal, broadcasts = n_broadcast, creates = n_create;
     static evaio_req own[SUBMITS / 2];
     for (int i = 0; i < SUBMITS / 2; i++) {
-        CHECK(evaio_ctx_nop(ctx, i % 9 - 4, count_cb, NULL) != NULL);
-        evaio_nop_init(&own[i], count_cb, NULL);
+        CHECK(evaio_ctx_busy(ctx, 0, i % 9 - 4, count_cb, NULL) != NULL);
+        evaio_busy_init(&own[i], 0, count_cb, NULL);
         CHECK_EQ(evaio_ctx_start(ctx, &own[i]), 0);
     }
     CHECK_EQ(n_signal - signals, 0);

@@ -80,7 +80,7 @@ RESULTS = {
 
 
 class nop_args(Structure):
-    """struct evaio_nop_args: Does nothing on a worker thread."""
+    """struct evaio_nop_args: Does nothing: a round trip through the result queue."""
     _fields_ = [
         ("unused_", c_char),
     ]
@@ -925,8 +925,8 @@ OPS = (
     Op(
         name='nop',
         id=1,
-        summary='Does nothing on a worker thread.',
-        doc='Measures the round trip through the queues, or orders a callback after earlier requests of the same priority.',
+        summary='Does nothing: a round trip through the result queue.',
+        doc="Orders a callback after earlier requests of the same priority, or measures the library's own cost. When nothing of its priority or higher is queued or executing on the context it completes as it starts, on the submitting thread; otherwise it waits for a worker behind those requests.",
         result='none',
         run='call',
         when='',

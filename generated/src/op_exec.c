@@ -816,6 +816,50 @@ void evaio__execute(evaio_req *req)
     req->errorno = result < 0 ? errno : 0;
 }
 
+/* Whether the operation has a nowait attempt (spec field `nowait`). */
+int evaio__op_has_nowait(int type)
+{
+    switch (type) {
+    case EVAIO_OP_NOP:
+    case EVAIO_OP_READ:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Runs the operation's nowait attempt on the submitting thread: 1 when it
+ * completed (result and errorno set), 0 when a worker must run it. */
+int evaio__op_nowait(evaio_req *req)
+{
+    int64_t result = -1;
+
+    switch (req->type) {
+    case EVAIO_OP_NOP: {
+        result = 0;
+        break;
+    }
+    case EVAIO_OP_READ: {
+        struct evaio_read_args *a = &req->args.read;
+        if (!a->buf)
+            return 0; /* the library allocates it, on a worker */
+        int fd = a->fd;
+        int64_t offset = a->offset;
+        size_t length = a->length;
+        void *buf = a->buf;
+        result = offset >= 0 ? evaio__pread_nowait(fd, buf, length, offset) : -1;
+        break;
+    }
+    default:
+        break;
+    }
+    if (result < 0)
+        return 0;
+    req->result = result;
+    req->errorno = 0;
+    return 1;
+}
+
 /* The driver of an operation run as a group of sub-requests, or NULL. */
 const struct evaio__driver *evaio__op_driver(int type)
 {

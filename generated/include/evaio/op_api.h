@@ -16,7 +16,7 @@
 #ifndef EVAIO_OP_API_H
 #define EVAIO_OP_API_H
 
-/* nop: Does nothing on a worker thread. */
+/* nop: Does nothing: a round trip through the result queue. */
 EVAIO_API evaio_req *evaio_nop(int pri, evaio_cb cb, void *data);
 EVAIO_API evaio_req *evaio_ctx_nop(evaio_ctx *ctx, int pri, evaio_cb cb, void *data);
 EVAIO_API void evaio_nop_init(evaio_req *req, evaio_cb cb, void *data);

@@ -257,7 +257,7 @@ enum evaio_op {
 #define EVAIO_HAVE_RMTREE 1
 #define EVAIO_HAVE_SCANDIR 1
 
-/* nop: Does nothing on a worker thread. */
+/* nop: Does nothing: a round trip through the result queue. */
 struct evaio_nop_args {
     char unused_;
 };

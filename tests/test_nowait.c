@@ -1,0 +1,270 @@
+/* Requests completed on the submitting thread (spec field `nowait`): nop,
+ * and read at an offset from the page cache.  They skip the worker only when
+ * nothing of their priority or higher is queued or executing, so priorities,
+ * first-in first-out order and nop's ordering promise hold; everything else
+ * (a pipe, a short read, a library buffer, the file position) still goes to a
+ * worker and reports the same result as before. */
+#include "check.h"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+
+static int order[16], norder;
+
+static int record_cb(evaio_req *req)
+{
+    CHECK(norder < 16);
+    order[norder++] = (int)(intptr_t)req->data;
+    return 0;
+}
+
+static int pos(int id)
+{
+    for (int i = 0; i < norder; i++)
+        if (order[i] == id)
+            return i;
+    CHECK(!"callback not run");
+    return -1;
+}
+
+/* The gate holds a worker until a byte is written to it. */
+static int gate[2];
+static int holding; /* atomic */
+
+static int64_t hold_worker(evaio_req *req)
+{
+    (void)req;
+    __atomic_fetch_add(&holding, 1, __ATOMIC_RELEASE);
+    char c;
+    CHECK_EQ(read(gate[0], &c, 1), 1);
+    return 0;
+}
+
+static void release_worker(void)
+{
+    CHECK_EQ(write(gate[1], "x", 1), 1);
+}
+
+/* An idle context: a nop completes inside evaio_ctx_start, no thread. */
+static void test_nop_idle(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_req own;
+    evaio_nop_init(&own, record_cb, (void *)1);
+    norder = 0;
+    CHECK_EQ(evaio_ctx_start(ctx, &own), 0);
+    CHECK_EQ(evaio_ctx_npending(ctx), 1); /* already waiting for poll */
+    CHECK_EQ(evaio_ctx_nreqs(ctx), 1);
+    CHECK(evaio_ctx_nop(ctx, 3, record_cb, (void *)2) != NULL);
+    CHECK_EQ(evaio_ctx_npending(ctx), 2);
+    CHECK_EQ(norder, 0); /* callbacks only from poll */
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(norder, 2);
+    CHECK_EQ(order[0], 2); /* higher priority delivered first */
+    CHECK_EQ(order[1], 1);
+    CHECK_EQ(own.result, 0);
+    CHECK_EQ(own.errorno, 0);
+    CHECK_EQ(evaio_ctx_nthreads(ctx), 0);
+    CHECK_EQ(evaio_ctx_nreqs(ctx), 0);
+
+    /* Cancelled after it completed: only marked, like any finished request. */
+    evaio_nop_init(&own, record_cb, (void *)3);
+    CHECK_EQ(evaio_ctx_start(ctx, &own), 0);
+    CHECK_EQ(evaio_cancel(&own), 0);
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(own.result, 0);
+    CHECK(evaio_req_cancelled(&own));
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
+/* A worker busy at priority 0: a nop of priority 0 or lower waits behind it
+ * (its callback comes after), one of a higher priority does not. */
+static void test_nop_behind_busy(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, 1);
+    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
+    norder = 0;
+    CHECK(evaio_ctx_custom(ctx, hold_worker, 0, record_cb, (void *)10) != NULL);
+    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+
+    CHECK(evaio_ctx_nop(ctx, 0, record_cb, (void *)11) != NULL);
+    CHECK(evaio_ctx_nop(ctx, -2, record_cb, (void *)12) != NULL);
+    CHECK_EQ(evaio_ctx_nready(ctx), 2); /* queued, not completed */
+    CHECK(evaio_ctx_nop(ctx, 1, record_cb, (void *)13) != NULL);
+    CHECK_EQ(evaio_ctx_nready(ctx), 2);
+    CHECK_EQ(evaio_ctx_npending(ctx), 1); /* the priority-1 nop is done */
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(norder, 1);
+    CHECK_EQ(order[0], 13);
+
+    /* A queued request at the nop's priority also keeps it in line. */
+    CHECK(evaio_ctx_busy(ctx, 0, 2, record_cb, (void *)14) != NULL);
+    CHECK(evaio_ctx_nop(ctx, 2, record_cb, (void *)15) != NULL);
+    CHECK_EQ(evaio_ctx_nready(ctx), 4);
+
+    release_worker();
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(norder, 6);
+    /* Completion order within a priority (results waiting together are
+     * delivered by priority, so only same-priority pairs are compared). */
+    CHECK(pos(10) < pos(11)); /* the nop of priority 0 after the held request */
+    CHECK(pos(14) < pos(15)); /* the nop of priority 2 after the busy one */
+    CHECK_EQ(order[5], 12);   /* priority -2: started last, so delivered last */
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
+/* Whether this system reads the file's first bytes from the page cache with
+ * RWF_NOWAIT (not every filesystem supports it): the library must then do
+ * so too, and otherwise give the same answer through a worker. */
+static int cache_read_supported(int fd)
+{
+#ifdef RWF_NOWAIT
+    char b[16];
+    struct iovec iov = { b, sizeof b };
+    return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) == (ssize_t)sizeof b;
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+static void test_read(void)
+{
+    int fds_before = check_count_fds();
+    const char *path = check_path("data");
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    char data[8192];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (char)(i * 7 + 1);
+    CHECK_EQ(write(fd, data, sizeof data), (ssize_t)sizeof data);
+    int inline_ok = cache_read_supported(fd);
+
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    char buf[4096];
+    evaio_req req;
+
+    /* A cached range: on this thread where the system allows it. */
+    memset(buf, 0, sizeof buf);
+    evaio_read_init(&req, fd, 4096, 4096, buf, NULL, NULL);
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_npending(ctx) == 1 && evaio_ctx_nthreads(ctx) == 0, inline_ok);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, 4096);
+    CHECK_EQ(req.errorno, 0);
+    CHECK(memcmp(buf, data + 4096, 4096) == 0);
+    CHECK_EQ(evaio_ctx_nthreads(ctx), inline_ok ? 0 : 1);
+
+    /* A short read (the end of the file) is left to a worker whole. */
+    memset(buf, 0, sizeof buf);
+    evaio_read_init(&req, fd, 6000, 4096, buf, NULL, NULL);
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, 8192 - 6000);
+    CHECK(memcmp(buf, data + 6000, 8192 - 6000) == 0);
+    CHECK_EQ(evaio_ctx_nthreads(ctx), 1);
+
+    /* The file position: read(2) on a worker, advancing it. */
+    CHECK_EQ(lseek(fd, 100, SEEK_SET), 100);
+    evaio_read_init(&req, fd, -1, 50, buf, NULL, NULL);
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, 50);
+    CHECK(memcmp(buf, data + 100, 50) == 0);
+    CHECK_EQ(lseek(fd, 0, SEEK_CUR), 150);
+
+    /* A library buffer is allocated on a worker. */
+    evaio_read_init(&req, fd, 0, 4096, NULL, NULL, NULL);
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, 4096);
+
+    /* Errors come from the worker's read, as before: a pipe, a bad fd. */
+    int p[2];
+    CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+    evaio_read_init(&req, p[0], 0, 16, buf, NULL, NULL);
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, -1);
+    CHECK_EQ(req.errorno, ESPIPE);
+    CHECK_EQ(close(p[0]), 0);
+    CHECK_EQ(close(p[1]), 0);
+    evaio_read_init(&req, p[0], 0, 16, buf, NULL, NULL); /* closed now */
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, -1);
+    CHECK_EQ(req.errorno, EBADF);
+
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    CHECK_EQ(close(fd), 0);
+    CHECK_EQ(check_count_fds(), fds_before);
+}
+
+/* A read at the priority of a queued or executing request waits its turn
+ * even when its range is cached: requests start in priority and FIFO order. */
+static void test_read_in_line(void)
+{
+    const char *path = check_path("line");
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    CHECK_EQ(write(fd, "0123456789abcdef", 16), 16);
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, 1);
+    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
+    norder = 0;
+    CHECK(evaio_ctx_custom(ctx, hold_worker, 0, record_cb, (void *)20) != NULL);
+    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+    char buf[16];
+    CHECK(evaio_ctx_read(ctx, fd, 0, 16, buf, 0, record_cb, (void *)21) != NULL);
+    CHECK_EQ(evaio_ctx_nready(ctx), 1);
+    CHECK_EQ(evaio_ctx_npending(ctx), 0);
+    release_worker();
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(norder, 2);
+    CHECK_EQ(order[0], 20);
+    CHECK_EQ(order[1], 21);
+    CHECK(memcmp(buf, "0123456789abcdef", 16) == 0);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    CHECK_EQ(close(fd), 0);
+}
+
+/* A nop needs no worker: it completes even when no thread can start (here:
+ * max_parallel workers all held, none may be added). */
+static void test_nop_no_worker_needed(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, 1);
+    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
+    norder = 0;
+    CHECK(evaio_ctx_custom(ctx, hold_worker, -1, record_cb, (void *)30) != NULL);
+    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+    for (int i = 0; i < 3; i++)
+        CHECK(evaio_ctx_nop(ctx, 0, record_cb, (void *)(intptr_t)(31 + i)) != NULL);
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(norder, 3);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(order[i], 31 + i);
+    release_worker();
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(order[3], 30);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
+int main(void)
+{
+    CHECK_EQ(pipe2(gate, O_CLOEXEC), 0);
+    test_nop_idle();
+    test_nop_behind_busy();
+    test_read();
+    test_read_in_line();
+    test_nop_no_worker_needed();
+    close(gate[0]);
+    close(gate[1]);
+    return 0;
+}
