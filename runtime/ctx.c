@@ -51,6 +51,7 @@ evaio_ctx *evaio_ctx_new(void)
     pthread_cond_init(&ctx->wake, &attr);
     pthread_cond_init(&ctx->worker_exited, NULL);
     pthread_condattr_destroy(&attr);
+    evaio__pool_init(ctx);
     ctx->min_parallel = 0;
     ctx->max_parallel = 4;
     ctx->max_idle = 4;
@@ -100,6 +101,7 @@ static void destroy(evaio_ctx *ctx)
     pthread_mutex_destroy(&ctx->res_lock);
     pthread_cond_destroy(&ctx->wake);
     pthread_cond_destroy(&ctx->worker_exited);
+    pthread_cond_destroy(&ctx->watch);
     evaio__notify_close(&ctx->notify);
     free(ctx);
 }
@@ -186,6 +188,7 @@ static void set_pool(evaio_ctx *ctx, enum pool_setting which, double value)
     case IDLE_TIMEOUT: ctx->idle_timeout = value > 0 ? value : 0; break;
     }
     pthread_cond_broadcast(&ctx->wake);
+    pthread_cond_broadcast(&ctx->watch);
     evaio__pool_start_min_locked(ctx);
     evaio__pool_grow_locked(ctx);
     pthread_mutex_unlock(&ctx->lock);

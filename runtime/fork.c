@@ -109,6 +109,7 @@ static void child(void)
         drop(&ctx->resq, 0);
         ctx->nthreads = ctx->nidle = ctx->nwakeups = ctx->nstarting = 0;
         memset(ctx->nexec, 0, sizeof ctx->nexec); /* the parent's workers */
+        evaio__pool_init(ctx);
         ctx->exited_workers = NULL; /* the parent's threads do not exist here */
         ctx->need_min = ctx->min_parallel > 0;
         /* Callbacks running on this thread (a fork from inside one) are the

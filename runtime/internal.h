@@ -94,6 +94,8 @@ static inline int evaio__is_group(const evaio_req *req)
 struct evaio_worker {
     pthread_t tid;
     evaio_ctx *ctx;
+    double since; /* when it took the request it executes; 0 between requests */
+    struct evaio_worker *live_next, *live_prev; /* on ctx->workers while alive */
     struct evaio_worker *next; /* on ctx->exited_workers once it has exited */
 };
 
@@ -108,6 +110,16 @@ struct evaio_ctx {
     unsigned nidle;               /* workers waiting on `wake` */
     unsigned nwakeups;            /* signals sent to `wake` not yet taken; <= nidle */
     unsigned nexec[EVAIO__NPRI];  /* requests executing on workers, by priority */
+    /* Pacing (pool.c): at most `cap` workers are woken for work while they
+     * make progress; a watcher wakes more when they block. */
+    pthread_cond_t watch;         /* the watcher waits here, with a timeout */
+    unsigned cap;                 /* processors minus the polling thread's, >= 1 */
+    unsigned nwatch;              /* 1 while a worker is the watcher */
+    int want_watcher;             /* a worker was woken or started to become it */
+    unsigned long ntaken;         /* requests workers have taken, ever */
+    double last_take;             /* when a worker last took one */
+    unsigned nspinning;           /* 0 or 1: a worker spinning before it sleeps */
+    struct evaio_worker *workers; /* the live ones */
     unsigned min_parallel, max_parallel, max_idle;
     double idle_timeout;
     int stopping;
@@ -203,6 +215,7 @@ void evaio__grp_end_paused(evaio_ctx *ctx); /* evaio_ctx_free: parked groups sto
 
 /* pool.c: called with ctx->lock held after queueing work; -1 (errno) if the
  * work can never run because no worker exists and none could be started. */
+void evaio__pool_init(evaio_ctx *ctx); /* pool fields of a new context or a fork child */
 int evaio__pool_wake_locked(evaio_ctx *ctx);
 /* Whether a request of priority pri or higher is queued or executing. */
 int evaio__pool_busy_locked(const evaio_ctx *ctx, int pri);

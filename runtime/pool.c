@@ -1,13 +1,35 @@
 /* The worker thread pool: threads start on demand up to max_parallel, at
  * least min_parallel stay, and idle threads beyond max_idle exit after
- * idle_timeout.  All of it runs under ctx->lock. */
+ * idle_timeout.  All of it runs under ctx->lock.
+ *
+ * Pacing: waking a sleeping worker costs a system call and two context
+ * switches, more than a cached stat.  So while `cap` workers are awake (the
+ * processors minus the one the polling thread needs) a submission wakes no
+ * one: the awake workers take it when they finish.  Awake workers that are
+ * blocked (disk, network, a sleep) make no progress, though, so one worker,
+ * the watcher, looks from time to time (WATCH_PERIOD, backing off to
+ * WATCH_PERIOD_MAX while the awake workers keep up): when none of them took
+ * a request since its last look, they are all stuck and each waiting
+ * request gets a worker (the work waits on I/O, not on the processors);
+ * otherwise each worker executing for longer than STALLED gets a stand-in.
+ * A watcher is asked for when a submission finds the cap reached, and stays
+ * until nothing has been queued or executing for WATCH_LINGER; no request
+ * waits much longer than WATCH_PERIOD_MAX for a worker that could run it. */
 #include "internal.h"
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+
+#define WATCH_PERIOD 100e-6
+#define WATCH_PERIOD_MAX 10e-3
+#define WATCH_LINGER 20e-3
+#define STALLED 1e-3
+#define SPIN 50e-6
 
 static void *worker_main(void *arg);
 
@@ -35,6 +57,20 @@ static void join_exited_locked(evaio_ctx *ctx)
         pthread_join(w->tid, NULL);
         free(w);
     }
+}
+
+void evaio__pool_init(evaio_ctx *ctx)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&ctx->watch, &attr);
+    pthread_condattr_destroy(&attr);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    ctx->cap = ncpu > 2 ? (unsigned)ncpu - 1 : 1;
+    ctx->nwatch = 0;
+    ctx->want_watcher = 0;
+    ctx->workers = NULL;
 }
 
 static int start_thread_locked(evaio_ctx *ctx)
@@ -66,7 +102,17 @@ static int start_thread_locked(evaio_ctx *ctx)
     return 0;
 }
 
-int evaio__pool_wake_locked(evaio_ctx *ctx)
+/* Workers awake for work: executing, about to look at the queue, or
+ * signalled (or started) and not yet up; the watcher, and the worker asked
+ * to become it, are not. */
+static unsigned awake_locked(const evaio_ctx *ctx)
+{
+    return ctx->nthreads - ctx->nidle - ctx->nwatch + ctx->nwakeups - (ctx->want_watcher != 0);
+}
+
+/* One more worker for the queue: an idle one, else a new thread.  -1 when
+ * there is no worker at all and none could be started. */
+static int wake_one_locked(evaio_ctx *ctx)
 {
     /* An idle worker not yet signalled takes it; busy workers find it when
      * they finish, so submitting to a busy pool costs no syscall. */
@@ -78,6 +124,109 @@ int evaio__pool_wake_locked(evaio_ctx *ctx)
     if (ctx->nthreads < ctx->max_parallel && start_thread_locked(ctx) < 0)
         return ctx->nthreads ? 0 : -1;
     return 0;
+}
+
+/* Asks an idle worker, or a new thread, to become the watcher. */
+static void want_watcher_locked(evaio_ctx *ctx)
+{
+    if (ctx->nwatch || ctx->want_watcher)
+        return;
+    if (ctx->nidle > ctx->nwakeups) {
+        ctx->want_watcher = 1;
+        ctx->nwakeups++;
+        pthread_cond_signal(&ctx->wake);
+    } else if (ctx->nthreads < ctx->max_parallel && start_thread_locked(ctx) == 0) {
+        ctx->want_watcher = 1;
+    }
+}
+
+int evaio__pool_wake_locked(evaio_ctx *ctx)
+{
+    if (awake_locked(ctx) < ctx->cap)
+        return wake_one_locked(ctx);
+    /* Enough are awake to keep the processors busy, unless none of them has
+     * taken a request for a while (they are blocked); the watcher looks at
+     * them when no one submits. */
+    if (ctx->nidle > ctx->nwakeups && evaio__now() - ctx->last_take > STALLED)
+        return wake_one_locked(ctx);
+    want_watcher_locked(ctx);
+    return 0;
+}
+
+/* The watcher's look at the pool: wakes the workers the queue needs, and
+ * returns how many it woke, or -1 when more are needed than can exist, so
+ * the watcher itself must run requests.  `progress`: a request was taken
+ * since the last look. */
+static int watch_once_locked(evaio_ctx *ctx, int progress)
+{
+    double now = evaio__now();
+    unsigned running = 0, blocked = 0;
+    for (struct evaio_worker *w = ctx->workers; w; w = w->live_next) {
+        if (w->since) {
+            running++;
+            blocked += now - w->since > STALLED;
+        }
+    }
+    unsigned awake = awake_locked(ctx);
+    unsigned spare = awake > running ? awake - running : 0; /* about to take one */
+    unsigned unclaimed = ctx->reqq.count > spare ? ctx->reqq.count - spare : 0;
+    /* No request taken since the last look: every awake worker is stuck, and
+     * each waiting request deserves one.  Else the cap, plus one for each
+     * worker executing for long. */
+    unsigned want = !progress ? running + unclaimed : ctx->cap + blocked;
+    int woken = 0;
+    while (awake < want && unclaimed) {
+        if (ctx->nidle <= ctx->nwakeups && ctx->nthreads >= ctx->max_parallel)
+            return -1;
+        unsigned before = ctx->nthreads + ctx->nwakeups;
+        wake_one_locked(ctx);
+        if (ctx->nthreads + ctx->nwakeups == before)
+            break; /* no thread could start: the next look tries again */
+        awake++;
+        unclaimed--;
+        woken++;
+    }
+    return woken;
+}
+
+/* The watcher's loop.  It looks often while it finds work to wake workers
+ * for, and less often (up to WATCH_PERIOD_MAX) while the awake workers keep
+ * up.  Returns when there is nothing to watch (no request queued or
+ * executing), when it must run requests itself, or when the pool stops or
+ * shrinks. */
+static void watch_locked(evaio_ctx *ctx)
+{
+    ctx->want_watcher = 0;
+    ctx->nwatch = 1;
+    double period = WATCH_PERIOD, quiet_since = 0;
+    unsigned long taken = ctx->ntaken;
+    for (;;) {
+        struct timespec now, deadline;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        deadline = deadline_after(&now, period);
+        pthread_cond_timedwait(&ctx->watch, &ctx->lock, &deadline);
+        if (ctx->stopping || ctx->nthreads > ctx->max_parallel)
+            break;
+        int progress = ctx->ntaken != taken;
+        taken = ctx->ntaken;
+        int woken = 0;
+        if (ctx->reqq.count) {
+            quiet_since = 0;
+            woken = watch_once_locked(ctx, progress);
+            if (woken < 0)
+                break;
+        } else if (!awake_locked(ctx)) {
+            /* Nothing queued or executing.  It stays a while: a pool that
+             * often runs dry would otherwise wake a new watcher each time. */
+            double now_s = evaio__now();
+            if (!quiet_since)
+                quiet_since = now_s;
+            else if (now_s - quiet_since > WATCH_LINGER)
+                break;
+        }
+        period = woken ? WATCH_PERIOD : fmin(period * 2, WATCH_PERIOD_MAX);
+    }
+    ctx->nwatch = 0;
 }
 
 int evaio__pool_busy_locked(const evaio_ctx *ctx, int pri)
@@ -115,6 +264,23 @@ static int should_exit_idle_locked(evaio_ctx *ctx)
            (ctx->nidle > ctx->max_idle && ctx->nthreads > ctx->min_parallel);
 }
 
+/* Before sleeping, one worker at a time watches the queue for SPIN: a
+ * request submitted in answer to the result it just delivered (one request
+ * at a time, a callback chain) is taken without the wake-up of a sleeping
+ * thread, which costs more than most requests.  It counts as awake. */
+static void spin_locked(evaio_ctx *ctx)
+{
+    ctx->nspinning++;
+    pthread_mutex_unlock(&ctx->lock);
+    double end = evaio__now() + SPIN;
+    /* Yielding, not pausing: the thread the worker just woke (the poller,
+     * with the result) is often placed on this very processor. */
+    while (!__atomic_load_n(&ctx->reqq.count, __ATOMIC_RELAXED) && evaio__now() < end)
+        sched_yield();
+    pthread_mutex_lock(&ctx->lock);
+    ctx->nspinning--;
+}
+
 /* Waits for work.  Returns 1 when the worker should exit instead. */
 static int idle_wait_locked(evaio_ctx *ctx)
 {
@@ -138,6 +304,13 @@ static int idle_wait_locked(evaio_ctx *ctx)
         }
         if (ctx->nwakeups)
             ctx->nwakeups--;
+        if (ctx->want_watcher) {
+            ctx->nidle--;
+            watch_locked(ctx);
+            ctx->nidle++;
+            clock_gettime(CLOCK_MONOTONIC, &since);
+            continue;
+        }
         if (rc == ETIMEDOUT && !ctx->reqq.count && should_exit_idle_locked(ctx)) {
             exit_now = 1;
             break;
@@ -159,6 +332,15 @@ static void *worker_main(void *arg)
      * start-up, which may hold locks of the C library or a sanitizer). */
     if (!--ctx->nstarting)
         pthread_cond_broadcast(&ctx->worker_exited);
+    self->since = 0;
+    self->live_prev = NULL;
+    self->live_next = ctx->workers;
+    if (ctx->workers)
+        ctx->workers->live_prev = self;
+    ctx->workers = self;
+    if (ctx->want_watcher)
+        watch_locked(ctx); /* started to be the watcher */
+    int spun = 0;
     for (;;) {
         /* After max_parallel was lowered, surplus workers leave before
          * taking more work; at least one stays, since max_parallel >= 1.
@@ -170,18 +352,34 @@ static void *worker_main(void *arg)
         if (req) {
             unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
             ctx->nexec[level]++;
+            ctx->ntaken++;
+            ctx->last_take = self->since = evaio__now();
             evaio__set_state(req, EVAIO__RUNNING);
             pthread_mutex_unlock(&ctx->lock);
             evaio__execute(req);
             evaio__push_result(ctx, req);
             pthread_mutex_lock(&ctx->lock);
             ctx->nexec[level]--;
+            self->since = 0;
+            spun = 0;
             continue;
         }
+        if (!spun && !ctx->nspinning) {
+            spin_locked(ctx);
+            spun = 1;
+            continue;
+        }
+        spun = 0;
         if (idle_wait_locked(ctx))
             break;
     }
     ctx->nthreads--;
+    if (self->live_prev)
+        self->live_prev->live_next = self->live_next;
+    else
+        ctx->workers = self->live_next;
+    if (self->live_next)
+        self->live_next->live_prev = self->live_prev;
     join_exited_locked(ctx); /* so at most one exited thread keeps its stack */
     self->next = ctx->exited_workers;
     ctx->exited_workers = self;
@@ -195,6 +393,7 @@ void evaio__pool_stop(evaio_ctx *ctx)
     pthread_mutex_lock(&ctx->lock);
     ctx->stopping = 1;
     pthread_cond_broadcast(&ctx->wake);
+    pthread_cond_broadcast(&ctx->watch);
     while (ctx->nthreads)
         pthread_cond_wait(&ctx->worker_exited, &ctx->lock);
     join_exited_locked(ctx);

@@ -14,7 +14,7 @@ void evaio__queue_push(struct evaio_queue *q, evaio_req *req)
         q->head[level] = req;
     q->tail[level] = req;
     q->nonempty |= 1u << level;
-    q->count++;
+    __atomic_store_n(&q->count, q->count + 1, __ATOMIC_RELAXED); /* read unlocked by a spinning worker */
 }
 
 evaio_req *evaio__queue_pop(struct evaio_queue *q)
@@ -31,7 +31,7 @@ evaio_req *evaio__queue_pop(struct evaio_queue *q)
         q->tail[level] = NULL;
         q->nonempty &= ~(1u << level);
     }
-    q->count--;
+    __atomic_store_n(&q->count, q->count - 1, __ATOMIC_RELAXED);
     req->next_ = req->prev_ = NULL;
     return req;
 }
@@ -50,6 +50,6 @@ void evaio__queue_remove(struct evaio_queue *q, evaio_req *req)
         q->tail[level] = req->prev_;
     if (!q->head[level])
         q->nonempty &= ~(1u << level);
-    q->count--;
+    __atomic_store_n(&q->count, q->count - 1, __ATOMIC_RELAXED);
     req->next_ = req->prev_ = NULL;
 }

@@ -9,7 +9,7 @@
 struct evaio_queue {
     evaio_req *head[EVAIO__NPRI], *tail[EVAIO__NPRI];
     unsigned nonempty; /* bit i set while level i has requests */
-    unsigned count;
+    unsigned count; /* changed under the owner's lock, with atomic stores: a hint may read it unlocked */
 };
 
 void evaio__queue_push(struct evaio_queue *q, evaio_req *req);
