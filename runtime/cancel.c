@@ -2,8 +2,9 @@
  * that has is only marked.  A request is QUEUED exactly while it is in the
  * request queue, and that state only changes under ctx->lock (start queues
  * it, a worker takes it), so under the lock a QUEUED request can be taken
- * back.  The short STARTING window (argument checks, then queueing) is
- * waited out, so a cancel never races the start's own bookkeeping. */
+ * back.  The short STARTING window (argument checks, a nowait attempt,
+ * then queueing) is waited out, so a cancel never races the start's own
+ * bookkeeping. */
 #include "internal.h"
 
 #include <sched.h>
@@ -46,6 +47,7 @@ int evaio_cancel(evaio_req *req)
             continue; /* it moved on: look again */
         }
         evaio__queue_remove(&ctx->reqq, req);
+        evaio__pool_publish_locked(ctx);
         /* Off the queue and not yet DONE: nothing else touches it now. */
         __atomic_store_n(&req->state_, EVAIO__RUNNING | EVAIO__CANCEL_MARK, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&ctx->lock);
@@ -62,6 +64,7 @@ void evaio__cancel_queued(evaio_ctx *ctx)
     for (;;) {
         pthread_mutex_lock(&ctx->lock);
         req = evaio__queue_pop(&ctx->reqq);
+        evaio__pool_publish_locked(ctx);
         if (req)
             evaio__set_state(req, EVAIO__RUNNING); /* off the queue, ours */
         pthread_mutex_unlock(&ctx->lock);

@@ -146,6 +146,14 @@ __attribute__((destructor)) static void unload(void)
     }
 }
 
+/* Results waiting: in the result queue, or taken by a poll call and not
+ * yet delivered (counted atomically: the polling thread takes them from
+ * ctx->taken without the lock). */
+static unsigned pending_locked(evaio_ctx *ctx)
+{
+    return ctx->resq.count + __atomic_load_n(&ctx->taken.count, __ATOMIC_RELAXED);
+}
+
 void evaio_ctx_set_hooks(evaio_ctx *ctx, evaio_hook want_poll, evaio_hook done_poll, void *hook_data)
 {
     if (!(ctx = evaio__resolve(ctx)))
@@ -155,7 +163,7 @@ void evaio_ctx_set_hooks(evaio_ctx *ctx, evaio_hook want_poll, evaio_hook done_p
     ctx->done_poll = done_poll;
     ctx->hook_data = hook_data;
     /* Results already waiting would otherwise never be announced. */
-    if (want_poll && ctx->resq.count)
+    if (want_poll && pending_locked(ctx))
         want_poll(ctx, hook_data);
     pthread_mutex_unlock(&ctx->res_lock);
 }
@@ -220,7 +228,12 @@ unsigned evaio_ctx_nthreads(evaio_ctx *ctx)
 
 unsigned evaio_ctx_npending(evaio_ctx *ctx)
 {
-    return (ctx = evaio__resolve(ctx)) ? locked_read(&ctx->res_lock, &ctx->resq.count) : 0;
+    if (!(ctx = evaio__resolve(ctx)))
+        return 0;
+    pthread_mutex_lock(&ctx->res_lock);
+    unsigned n = pending_locked(ctx);
+    pthread_mutex_unlock(&ctx->res_lock);
+    return n;
 }
 
 unsigned evaio_ctx_nreqs(evaio_ctx *ctx)

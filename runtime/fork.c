@@ -107,11 +107,13 @@ static void child(void)
         pthread_cond_init(&ctx->worker_exited, NULL);
         drop(&ctx->reqq, 1);
         drop(&ctx->resq, 0);
+        drop(&ctx->taken, 0);
         ctx->nthreads = ctx->nidle = ctx->nwakeups = ctx->nstarting = 0;
         memset(ctx->nexec, 0, sizeof ctx->nexec); /* the parent's workers */
+        evaio__pool_publish_locked(ctx);
         evaio__pool_init(ctx);
         ctx->exited_workers = NULL; /* the parent's threads do not exist here */
-        ctx->need_min = ctx->min_parallel > 0;
+        __atomic_store_n(&ctx->need_min, ctx->min_parallel > 0, __ATOMIC_RELAXED);
         /* Callbacks running on this thread (a fork from inside one) are the
          * only requests left; they finish normally. */
         ctx->nreqs = ctx->ncallbacks;

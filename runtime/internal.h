@@ -110,6 +110,10 @@ struct evaio_ctx {
     unsigned nidle;               /* workers waiting on `wake` */
     unsigned nwakeups;            /* signals sent to `wake` not yet taken; <= nidle */
     unsigned nexec[EVAIO__NPRI];  /* requests executing on workers, by priority */
+    /* Bit l: requests of level l queued; bit EVAIO__NPRI + l: executing.
+     * Stored atomically after every change under `lock`, so evaio_start can
+     * decide on a nowait attempt without taking the lock. */
+    unsigned busy_levels;
     /* Pacing (pool.c): at most `cap` workers are woken for work while they
      * make progress; a watcher wakes more when they block. */
     pthread_cond_t watch;         /* the watcher waits here, with a timeout */
@@ -129,6 +133,7 @@ struct evaio_ctx {
     /* Result side, under `res_lock`. */
     pthread_mutex_t res_lock;
     struct evaio_queue resq;
+    struct evaio_queue taken;   /* results poll took from resq, not yet delivered: polling thread only */
     struct evaio_notify notify; /* readable exactly while resq is not empty */
     evaio_hook want_poll, done_poll;
     void *hook_data;
@@ -141,7 +146,7 @@ struct evaio_ctx {
 
     /* fork.c */
     evaio_ctx *next_ctx; /* on the list of live contexts, under its lock */
-    int need_min;        /* min_parallel threads to start again (after fork) */
+    int need_min;        /* min_parallel threads to start again at the first start after fork; atomic */
 
     /* Accessed atomically. */
     unsigned nreqs;
@@ -217,8 +222,10 @@ void evaio__grp_end_paused(evaio_ctx *ctx); /* evaio_ctx_free: parked groups sto
  * work can never run because no worker exists and none could be started. */
 void evaio__pool_init(evaio_ctx *ctx); /* pool fields of a new context or a fork child */
 int evaio__pool_wake_locked(evaio_ctx *ctx);
-/* Whether a request of priority pri or higher is queued or executing. */
-int evaio__pool_busy_locked(const evaio_ctx *ctx, int pri);
+/* Whether a request of priority pri or higher is queued or executing; reads
+ * busy_levels, no lock needed. */
+int evaio__pool_busy(const evaio_ctx *ctx, int pri);
+void evaio__pool_publish_locked(evaio_ctx *ctx); /* after a change to reqq or nexec */
 int evaio__pool_start_min_locked(evaio_ctx *ctx);
 void evaio__pool_grow_locked(evaio_ctx *ctx); /* threads for queued work, after a limit rose */
 void evaio__pool_stop(evaio_ctx *ctx);

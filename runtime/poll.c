@@ -29,7 +29,7 @@ void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
  * be written and read back once per result.  Returns 1 when none is left. */
 static int settle_locked(evaio_ctx *ctx)
 {
-    if (ctx->resq.count)
+    if (ctx->resq.count || __atomic_load_n(&ctx->taken.count, __ATOMIC_RELAXED))
         return 0;
     if (evaio__notify_clear(&ctx->notify) && ctx->done_poll)
         ctx->done_poll(ctx, ctx->hook_data);
@@ -58,22 +58,29 @@ static int in_flight(const evaio_ctx *ctx)
     return __atomic_load_n(&ctx->nreqs, __ATOMIC_RELAXED) > ctx->ncallbacks + ctx->nblocked;
 }
 
+/* The next result to deliver.  Poll takes every waiting result at once
+ * into ctx->taken, which only the polling thread touches, so that workers
+ * pushing results contend for the lock once per batch, not per result; of
+ * the results waiting at that moment, higher priorities come first. */
 static evaio_req *take_result(evaio_ctx *ctx)
 {
+    evaio_req *req = evaio__queue_pop(&ctx->taken);
+    if (req)
+        return req;
     pthread_mutex_lock(&ctx->res_lock);
-    evaio_req *req = evaio__queue_pop(&ctx->resq);
-    if (!req && in_flight(ctx)) {
+    if (!ctx->resq.count && in_flight(ctx)) {
         pthread_mutex_unlock(&ctx->res_lock);
         double end = evaio__now() + POLL_LINGER;
         while (!__atomic_load_n(&ctx->resq.count, __ATOMIC_RELAXED) && evaio__now() < end)
             ;
         pthread_mutex_lock(&ctx->res_lock);
-        req = evaio__queue_pop(&ctx->resq);
     }
-    if (!req)
+    if (ctx->resq.count)
+        evaio__queue_move_all(&ctx->resq, &ctx->taken);
+    else
         settle_locked(ctx);
     pthread_mutex_unlock(&ctx->res_lock);
-    return req;
+    return evaio__queue_pop(&ctx->taken);
 }
 
 /* Runs the callback, then frees what the library owns.  The request is IDLE

@@ -229,15 +229,20 @@ static void watch_locked(evaio_ctx *ctx)
     ctx->nwatch = 0;
 }
 
-int evaio__pool_busy_locked(const evaio_ctx *ctx, int pri)
+int evaio__pool_busy(const evaio_ctx *ctx, int pri)
 {
     unsigned level = (unsigned)(pri - EVAIO_PRI_MIN);
-    if (ctx->reqq.nonempty >> level)
-        return 1;
-    for (; level < EVAIO__NPRI; level++)
-        if (ctx->nexec[level])
-            return 1;
-    return 0;
+    unsigned busy = __atomic_load_n(&ctx->busy_levels, __ATOMIC_ACQUIRE);
+    unsigned queued = busy & ((1u << EVAIO__NPRI) - 1), executing = busy >> EVAIO__NPRI;
+    return (queued >> level) != 0 || (executing >> level) != 0;
+}
+
+void evaio__pool_publish_locked(evaio_ctx *ctx)
+{
+    unsigned executing = 0;
+    for (unsigned level = 0; level < EVAIO__NPRI; level++)
+        executing |= (ctx->nexec[level] != 0) << level;
+    __atomic_store_n(&ctx->busy_levels, ctx->reqq.nonempty | executing << EVAIO__NPRI, __ATOMIC_RELEASE);
 }
 
 int evaio__pool_start_min_locked(evaio_ctx *ctx)
@@ -352,6 +357,7 @@ static void *worker_main(void *arg)
         if (req) {
             unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
             ctx->nexec[level]++;
+            evaio__pool_publish_locked(ctx);
             ctx->ntaken++;
             ctx->last_take = self->since = evaio__now();
             evaio__set_state(req, EVAIO__RUNNING);
@@ -360,6 +366,7 @@ static void *worker_main(void *arg)
             evaio__push_result(ctx, req);
             pthread_mutex_lock(&ctx->lock);
             ctx->nexec[level]--;
+            evaio__pool_publish_locked(ctx);
             self->since = 0;
             spun = 0;
             continue;

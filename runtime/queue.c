@@ -53,3 +53,16 @@ void evaio__queue_remove(struct evaio_queue *q, evaio_req *req)
     __atomic_store_n(&q->count, q->count - 1, __ATOMIC_RELAXED);
     req->next_ = req->prev_ = NULL;
 }
+
+void evaio__queue_move_all(struct evaio_queue *from, struct evaio_queue *to)
+{
+    for (unsigned level = 0; level < EVAIO__NPRI; level++) {
+        to->head[level] = from->head[level];
+        to->tail[level] = from->tail[level];
+        from->head[level] = from->tail[level] = NULL;
+    }
+    to->nonempty = from->nonempty;
+    from->nonempty = 0;
+    __atomic_store_n(&to->count, from->count, __ATOMIC_RELAXED);
+    __atomic_store_n(&from->count, 0, __ATOMIC_RELAXED);
+}

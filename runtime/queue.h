@@ -14,6 +14,8 @@ struct evaio_queue {
 
 void evaio__queue_push(struct evaio_queue *q, evaio_req *req);
 evaio_req *evaio__queue_pop(struct evaio_queue *q);
+/* Moves every request of `from` to `to`, which must be empty. */
+void evaio__queue_move_all(struct evaio_queue *from, struct evaio_queue *to);
 /* Removes a request known to be queued in q. */
 void evaio__queue_remove(struct evaio_queue *q, evaio_req *req);
 

@@ -114,29 +114,29 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         return 0;
     }
 
+    if (evaio__op_has_nowait(req->type) && !evaio__pool_busy(ctx, req->pri_) &&
+        !__atomic_load_n(&ctx->need_min, __ATOMIC_RELAXED) && evaio__op_nowait(req)) {
+        /* Nothing that must start or finish first, and it completed here
+         * without blocking: no trip to a worker.  (Still STARTING while it
+         * ran, so a cancel from another thread waited.) */
+        __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
+        evaio__push_result(ctx, req);
+        return 0;
+    }
+
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->need_min) {
+    if (__atomic_load_n(&ctx->need_min, __ATOMIC_RELAXED)) {
         /* After fork: the min_parallel threads the parent had. */
-        ctx->need_min = 0;
+        __atomic_store_n(&ctx->need_min, 0, __ATOMIC_RELAXED);
         evaio__pool_start_min_locked(ctx);
     }
-    if (evaio__op_has_nowait(req->type) && !evaio__pool_busy_locked(ctx, req->pri_)) {
-        /* Nothing that must start or finish first: tried here, and when it
-         * completes without blocking it skips the trip to a worker. */
-        pthread_mutex_unlock(&ctx->lock);
-        evaio__set_state(req, EVAIO__RUNNING); /* a cancel now only marks it */
-        if (evaio__op_nowait(req)) {
-            __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
-            evaio__push_result(ctx, req);
-            return 0;
-        }
-        pthread_mutex_lock(&ctx->lock);
-    }
     evaio__queue_push(&ctx->reqq, req);
+    evaio__pool_publish_locked(ctx);
     if (evaio__pool_wake_locked(ctx) < 0) {
         /* No worker exists and none could be started: take it back. */
         int saved = errno;
         evaio__queue_remove(&ctx->reqq, req);
+        evaio__pool_publish_locked(ctx);
         pthread_mutex_unlock(&ctx->lock);
         evaio__wd_release(req->wd_);
         __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
