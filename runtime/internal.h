@@ -122,7 +122,7 @@ struct evaio_ctx {
     int want_watcher;             /* a worker was woken or started to become it */
     unsigned long ntaken;         /* requests workers have taken, ever */
     double last_take;             /* when a worker last took one */
-    unsigned nspinning;           /* 0 or 1: a worker spinning before it sleeps */
+    unsigned nspinning;           /* 0 or 1: a worker spinning before it sleeps; stored atomically */
     struct evaio_worker *workers; /* the live ones */
     unsigned min_parallel, max_parallel, max_idle;
     double idle_timeout;
@@ -222,9 +222,11 @@ void evaio__grp_end_paused(evaio_ctx *ctx); /* evaio_ctx_free: parked groups sto
  * work can never run because no worker exists and none could be started. */
 void evaio__pool_init(evaio_ctx *ctx); /* pool fields of a new context or a fork child */
 int evaio__pool_wake_locked(evaio_ctx *ctx);
-/* Whether a request of priority pri or higher is queued or executing; reads
- * busy_levels, no lock needed. */
-int evaio__pool_busy(const evaio_ctx *ctx, int pri);
+/* Whether a request of priority pri or higher is queued, or executing on a
+ * worker; they read busy_levels, no lock needed. */
+int evaio__pool_queued(const evaio_ctx *ctx, int pri);
+int evaio__pool_executing(const evaio_ctx *ctx, int pri);
+int evaio__pool_spinning(const evaio_ctx *ctx); /* a worker spins for work */
 void evaio__pool_publish_locked(evaio_ctx *ctx); /* after a change to reqq or nexec */
 int evaio__pool_start_min_locked(evaio_ctx *ctx);
 void evaio__pool_grow_locked(evaio_ctx *ctx); /* threads for queued work, after a limit rose */
@@ -245,5 +247,8 @@ int evaio__op_nowait(evaio_req *req); /* 1: completed on this thread */
  * RWF_NOWAIT), or -1 when any of it would need the disk, the call is not
  * supported, or the read is short. */
 ssize_t evaio__pread_nowait(int fd, void *buf, size_t length, int64_t offset);
+/* nop's attempt: 0 when nothing of its priority or higher executes on a
+ * worker (its callback must come after theirs), else -1. */
+int64_t evaio__nop_nowait(const evaio_req *req);
 
 #endif

@@ -17,3 +17,8 @@ ssize_t evaio__pread_nowait(int fd, void *buf, size_t length, int64_t offset)
     return -1;
 #endif
 }
+
+int64_t evaio__nop_nowait(const evaio_req *req)
+{
+    return evaio__pool_executing(req->ctx_, req->pri_) ? -1 : 0;
+}

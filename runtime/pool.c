@@ -229,12 +229,21 @@ static void watch_locked(evaio_ctx *ctx)
     ctx->nwatch = 0;
 }
 
-int evaio__pool_busy(const evaio_ctx *ctx, int pri)
+int evaio__pool_queued(const evaio_ctx *ctx, int pri)
 {
-    unsigned level = (unsigned)(pri - EVAIO_PRI_MIN);
     unsigned busy = __atomic_load_n(&ctx->busy_levels, __ATOMIC_ACQUIRE);
-    unsigned queued = busy & ((1u << EVAIO__NPRI) - 1), executing = busy >> EVAIO__NPRI;
-    return (queued >> level) != 0 || (executing >> level) != 0;
+    return ((busy & ((1u << EVAIO__NPRI) - 1)) >> (pri - EVAIO_PRI_MIN)) != 0;
+}
+
+int evaio__pool_executing(const evaio_ctx *ctx, int pri)
+{
+    unsigned busy = __atomic_load_n(&ctx->busy_levels, __ATOMIC_ACQUIRE);
+    return (busy >> EVAIO__NPRI >> (pri - EVAIO_PRI_MIN)) != 0;
+}
+
+int evaio__pool_spinning(const evaio_ctx *ctx)
+{
+    return __atomic_load_n(&ctx->nspinning, __ATOMIC_RELAXED) != 0;
 }
 
 void evaio__pool_publish_locked(evaio_ctx *ctx)
@@ -275,7 +284,7 @@ static int should_exit_idle_locked(evaio_ctx *ctx)
  * thread, which costs more than most requests.  It counts as awake. */
 static void spin_locked(evaio_ctx *ctx)
 {
-    ctx->nspinning++;
+    __atomic_store_n(&ctx->nspinning, ctx->nspinning + 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&ctx->lock);
     double end = evaio__now() + SPIN;
     /* Yielding, not pausing: the thread the worker just woke (the poller,
@@ -283,7 +292,7 @@ static void spin_locked(evaio_ctx *ctx)
     while (!__atomic_load_n(&ctx->reqq.count, __ATOMIC_RELAXED) && evaio__now() < end)
         sched_yield();
     pthread_mutex_lock(&ctx->lock);
-    ctx->nspinning--;
+    __atomic_store_n(&ctx->nspinning, ctx->nspinning - 1, __ATOMIC_RELAXED);
 }
 
 /* Waits for work.  Returns 1 when the worker should exit instead. */

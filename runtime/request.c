@@ -114,11 +114,14 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         return 0;
     }
 
-    if (evaio__op_has_nowait(req->type) && !evaio__pool_busy(ctx, req->pri_) &&
-        !__atomic_load_n(&ctx->need_min, __ATOMIC_RELAXED) && evaio__op_nowait(req)) {
-        /* Nothing that must start or finish first, and it completed here
-         * without blocking: no trip to a worker.  (Still STARTING while it
-         * ran, so a cancel from another thread waited.) */
+    /* An attempt here needs nothing of this priority or higher queued (they
+     * start first), and no worker spinning for work (it would run the
+     * request at no wake-up cost, in parallel with this thread). */
+    if (evaio__op_has_nowait(req->type) && !evaio__pool_queued(ctx, req->pri_) &&
+        !evaio__pool_spinning(ctx) && !__atomic_load_n(&ctx->need_min, __ATOMIC_RELAXED) &&
+        evaio__op_nowait(req)) {
+        /* Completed here without blocking: no trip to a worker.  (Still
+         * STARTING while it ran, so a cancel from another thread waited.) */
         __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
         evaio__push_result(ctx, req);
         return 0;

@@ -836,7 +836,7 @@ int evaio__op_nowait(evaio_req *req)
 
     switch (req->type) {
     case EVAIO_OP_NOP: {
-        result = 0;
+        result = evaio__nop_nowait(req);
         break;
     }
     case EVAIO_OP_READ: {
