@@ -7,6 +7,9 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 /* Checks that expose runtime bugs report and count instead of stopping the
  * program, so that every one of them is reported by a single run. */
@@ -526,8 +529,34 @@ static void test_raise_max_parallel(void)
     CHECK_EQ(evaio_ctx_free(ctx), 0);
 }
 
+#ifdef __linux__
+/* Workers sleep as long as asked: their timer slack is 1 ns, not the 50 us
+ * default that would add up over a pool of short sleeps. */
+static int64_t slack_fn(evaio_req *req)
+{
+    (void)req;
+    return prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
+}
+
+static void test_timer_slack(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_req req;
+    evaio_custom_init(&req, slack_fn, NULL, NULL);
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, 1);
+    CHECK(prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL) > 1); /* this thread keeps its own */
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+#endif
+
 int main(void)
 {
+#ifdef __linux__
+    test_timer_slack();
+#endif
     test_signals();
     test_counters();
     test_max_parallel();
