@@ -44,20 +44,6 @@ static int settle(evaio_ctx *ctx)
     return none;
 }
 
-/* How long a poll call that finds no result waits for one while requests
- * are in flight: about one cached stat's round trip on a worker.  A worker
- * busy with a stream of short requests then hands its results over without
- * an eventfd write and a wake-up of this thread per result, which cost more
- * than the requests; when nothing comes, the call returns this much later. */
-#define POLL_LINGER 4e-6
-
-/* Whether a request is queued or executing: outstanding, and neither a
- * callback running on this thread nor a group waiting for one. */
-static int in_flight(const evaio_ctx *ctx)
-{
-    return __atomic_load_n(&ctx->nreqs, __ATOMIC_RELAXED) > ctx->ncallbacks + ctx->nblocked;
-}
-
 /* The next result to deliver.  Poll takes every waiting result at once
  * into ctx->taken, which only the polling thread touches, so that workers
  * pushing results contend for the lock once per batch, not per result; of
@@ -68,13 +54,6 @@ static evaio_req *take_result(evaio_ctx *ctx)
     if (req)
         return req;
     pthread_mutex_lock(&ctx->res_lock);
-    if (!ctx->resq.count && in_flight(ctx)) {
-        pthread_mutex_unlock(&ctx->res_lock);
-        double end = evaio__now() + POLL_LINGER;
-        while (!__atomic_load_n(&ctx->resq.count, __ATOMIC_RELAXED) && evaio__now() < end)
-            ;
-        pthread_mutex_lock(&ctx->res_lock);
-    }
     if (ctx->resq.count)
         evaio__queue_move_all(&ctx->resq, &ctx->taken);
     else

@@ -262,10 +262,7 @@ EVAIO_API size_t evaio_req_size(void);
  * or the first non-zero value a callback returned.  (So that a caller can
  * tell a callback's stop from a limit, callbacks should stop a poll with a
  * positive value.)  Both limits are 0 (none) by default: an event loop that
- * must keep its other watchers responsive sets them.  When it finds no
- * result while requests are in flight, it watches for one for up to 4 us
- * before it returns: a worker running short requests then hands results
- * over without waking this thread for each. */
+ * must keep its other watchers responsive sets them. */
 EVAIO_API int evaio_ctx_poll(evaio_ctx *ctx);
 EVAIO_API int evaio_poll(void);
 /* A file descriptor that is readable exactly while results wait (between
