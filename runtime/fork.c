@@ -69,6 +69,24 @@ static void drop(struct evaio_queue *q, int holds_wd)
     }
 }
 
+/* The polling thread takes results from ctx->taken without a lock, so a
+ * fork from another thread may catch a pop half done: only the head links
+ * are trusted (a result cut off is lost to the child, like every result). */
+static void drop_taken(struct evaio_queue *q)
+{
+    for (unsigned level = 0; level < EVAIO__NPRI; level++) {
+        evaio_req *req = q->head[level];
+        while (req) {
+            evaio_req *next = req->next_;
+            forget(req);
+            req = next;
+        }
+        q->head[level] = q->tail[level] = NULL;
+    }
+    q->nonempty = 0;
+    q->count = 0;
+}
+
 /* Puts fd at number `to`, close-on-exec (only this thread runs in the
  * child, so the two steps of the fallback cannot race an exec). */
 static void reuse_number(int fd, int to)
@@ -107,7 +125,7 @@ static void child(void)
         pthread_cond_init(&ctx->worker_exited, NULL);
         drop(&ctx->reqq, 1);
         drop(&ctx->resq, 0);
-        drop(&ctx->taken, 0);
+        drop_taken(&ctx->taken);
         ctx->nthreads = ctx->nidle = ctx->nwakeups = ctx->nstarting = 0;
         memset(ctx->nexec, 0, sizeof ctx->nexec); /* the parent's workers */
         evaio__pool_publish_locked(ctx);

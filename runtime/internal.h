@@ -119,6 +119,7 @@ struct evaio_ctx {
     pthread_cond_t watch;         /* the watcher waits here, with a timeout */
     unsigned cap;                 /* processors minus the polling thread's, >= 1 */
     unsigned nwatch;              /* 1 while a worker is the watcher */
+    int watch_parked;             /* it found nothing queued: a submission signals it */
     int want_watcher;             /* a worker was woken or started to become it */
     unsigned long ntaken;         /* requests workers have taken, ever */
     double last_take;             /* when a worker last took one */
@@ -244,8 +245,8 @@ int evaio__op_nowait(evaio_req *req); /* 1: completed on this thread */
 
 /* nowait.c: attempts that never block */
 /* The whole of [offset, offset+length) from the page cache (preadv2 with
- * RWF_NOWAIT), or -1 when any of it would need the disk, the call is not
- * supported, or the read is short. */
+ * RWF_NOWAIT), or -1 when any of it would need the disk, the descriptor is
+ * O_DIRECT, the call is not supported, or the read is short. */
 ssize_t evaio__pread_nowait(int fd, void *buf, size_t length, int64_t offset);
 /* nop's attempt: 0 when nothing of its priority or higher executes on a
  * worker (its callback must come after theirs), else -1. */

@@ -46,17 +46,20 @@ static int settle(evaio_ctx *ctx)
 
 /* The next result to deliver.  Poll takes every waiting result at once
  * into ctx->taken, which only the polling thread touches, so that workers
- * pushing results contend for the lock once per batch, not per result; of
- * the results waiting at that moment, higher priorities come first. */
+ * pushing results contend for the lock once per batch, not per result.  A
+ * result of a higher priority than any taken one that arrives meanwhile is
+ * merged in and comes first (the result queue's levels are read unlocked,
+ * as a hint: one arriving that instant may wait for the next look). */
 static evaio_req *take_result(evaio_ctx *ctx)
 {
-    evaio_req *req = evaio__queue_pop(&ctx->taken);
-    if (req)
-        return req;
+    unsigned mine = ctx->taken.nonempty;
+    unsigned theirs = __atomic_load_n(&ctx->resq.nonempty, __ATOMIC_RELAXED);
+    if (mine && (!theirs || __builtin_clz(theirs) >= __builtin_clz(mine)))
+        return evaio__queue_pop(&ctx->taken);
     pthread_mutex_lock(&ctx->res_lock);
     if (ctx->resq.count)
-        evaio__queue_move_all(&ctx->resq, &ctx->taken);
-    else
+        evaio__queue_append_all(&ctx->resq, &ctx->taken);
+    else if (!mine)
         settle_locked(ctx);
     pthread_mutex_unlock(&ctx->res_lock);
     return evaio__queue_pop(&ctx->taken);

@@ -31,6 +31,7 @@
 #define WATCH_PERIOD 100e-6
 #define WATCH_PERIOD_MAX 10e-3
 #define WATCH_LINGER 20e-3
+#define WATCH_PARKED 1.0
 #define STALLED 1e-3
 #define SPIN 50e-6
 
@@ -72,8 +73,13 @@ void evaio__pool_init(evaio_ctx *ctx)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     ctx->cap = ncpu > 2 ? (unsigned)ncpu - 1 : 1;
     ctx->nwatch = 0;
+    ctx->watch_parked = 0;
     ctx->want_watcher = 0;
     ctx->workers = NULL;
+    /* (In a fork child: a parent's worker may have been spinning.) */
+    __atomic_store_n(&ctx->nspinning, 0, __ATOMIC_RELAXED);
+    ctx->ntaken = 0;
+    ctx->last_take = 0;
 }
 
 static int start_thread_locked(evaio_ctx *ctx)
@@ -132,6 +138,11 @@ static int wake_one_locked(evaio_ctx *ctx)
 /* Asks an idle worker, or a new thread, to become the watcher. */
 static void want_watcher_locked(evaio_ctx *ctx)
 {
+    if (ctx->nwatch && ctx->watch_parked) {
+        ctx->watch_parked = 0; /* requests are queued again: look soon */
+        pthread_cond_signal(&ctx->watch);
+        return;
+    }
     if (ctx->nwatch || ctx->want_watcher)
         return;
     if (ctx->nidle > ctx->nwakeups) {
@@ -194,42 +205,54 @@ static int watch_once_locked(evaio_ctx *ctx, int progress)
 
 /* The watcher's loop.  It looks often while it finds work to wake workers
  * for, and less often (up to WATCH_PERIOD_MAX) while the awake workers keep
- * up.  Returns when there is nothing to watch (no request queued or
- * executing), when it must run requests itself, or when the pool stops or
+ * up.  Once nothing has been queued for WATCH_LINGER it parks: it looks
+ * only every WATCH_PARKED, or when a submission finds the cap reached (which
+ * signals it), rather than every WATCH_PERIOD_MAX while long requests
+ * execute.  Returns when nothing has been queued or executing for
+ * WATCH_LINGER, when it must run requests itself, or when the pool stops or
  * shrinks. */
 static void watch_locked(evaio_ctx *ctx)
 {
     ctx->want_watcher = 0;
     ctx->nwatch = 1;
-    double period = WATCH_PERIOD, quiet_since = 0;
+    double period = WATCH_PERIOD, empty_since = 0;
     unsigned long taken = ctx->ntaken;
     for (;;) {
         struct timespec now, deadline;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        deadline = deadline_after(&now, period);
+        int was_parked = ctx->watch_parked;
+        deadline = deadline_after(&now, was_parked ? WATCH_PARKED : period);
         pthread_cond_timedwait(&ctx->watch, &ctx->lock, &deadline);
         if (ctx->stopping || ctx->nthreads > ctx->max_parallel)
             break;
+        if (was_parked && !ctx->watch_parked)
+            empty_since = 0; /* signalled: at most one signal per WATCH_LINGER */
         int progress = ctx->ntaken != taken;
         taken = ctx->ntaken;
-        int woken = 0;
         if (ctx->reqq.count) {
-            quiet_since = 0;
-            woken = watch_once_locked(ctx, progress);
+            if (was_parked || empty_since)
+                period = WATCH_PERIOD; /* queued again: look closely */
+            ctx->watch_parked = 0;
+            empty_since = 0;
+            int woken = watch_once_locked(ctx, progress);
             if (woken < 0)
                 break;
-        } else if (!awake_locked(ctx)) {
-            /* Nothing queued or executing.  It stays a while: a pool that
-             * often runs dry would otherwise wake a new watcher each time. */
-            double now_s = evaio__now();
-            if (!quiet_since)
-                quiet_since = now_s;
-            else if (now_s - quiet_since > WATCH_LINGER)
-                break;
+            period = woken ? WATCH_PERIOD : fmin(period * 2, WATCH_PERIOD_MAX);
+            continue;
         }
-        period = woken ? WATCH_PERIOD : fmin(period * 2, WATCH_PERIOD_MAX);
+        double now_s = evaio__now();
+        if (!empty_since)
+            empty_since = now_s;
+        if (now_s - empty_since >= WATCH_LINGER) {
+            if (!awake_locked(ctx))
+                break; /* quiet: a pool that often runs dry keeps it this long */
+            ctx->watch_parked = 1;
+        } else {
+            period = fmin(period * 2, WATCH_PERIOD_MAX);
+        }
     }
     ctx->nwatch = 0;
+    ctx->watch_parked = 0;
 }
 
 int evaio__pool_queued(const evaio_ctx *ctx, int pri)

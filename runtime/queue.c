@@ -13,7 +13,7 @@ void evaio__queue_push(struct evaio_queue *q, evaio_req *req)
     else
         q->head[level] = req;
     q->tail[level] = req;
-    q->nonempty |= 1u << level;
+    __atomic_store_n(&q->nonempty, q->nonempty | 1u << level, __ATOMIC_RELAXED);
     __atomic_store_n(&q->count, q->count + 1, __ATOMIC_RELAXED); /* read unlocked by a spinning worker */
 }
 
@@ -29,7 +29,7 @@ evaio_req *evaio__queue_pop(struct evaio_queue *q)
         q->head[level]->prev_ = NULL;
     if (!q->head[level]) {
         q->tail[level] = NULL;
-        q->nonempty &= ~(1u << level);
+        __atomic_store_n(&q->nonempty, q->nonempty & ~(1u << level), __ATOMIC_RELAXED);
     }
     __atomic_store_n(&q->count, q->count - 1, __ATOMIC_RELAXED);
     req->next_ = req->prev_ = NULL;
@@ -49,20 +49,27 @@ void evaio__queue_remove(struct evaio_queue *q, evaio_req *req)
     else
         q->tail[level] = req->prev_;
     if (!q->head[level])
-        q->nonempty &= ~(1u << level);
+        __atomic_store_n(&q->nonempty, q->nonempty & ~(1u << level), __ATOMIC_RELAXED);
     __atomic_store_n(&q->count, q->count - 1, __ATOMIC_RELAXED);
     req->next_ = req->prev_ = NULL;
 }
 
-void evaio__queue_move_all(struct evaio_queue *from, struct evaio_queue *to)
+void evaio__queue_append_all(struct evaio_queue *from, struct evaio_queue *to)
 {
     for (unsigned level = 0; level < EVAIO__NPRI; level++) {
-        to->head[level] = from->head[level];
+        if (!from->head[level])
+            continue;
+        if (to->tail[level]) {
+            to->tail[level]->next_ = from->head[level];
+            from->head[level]->prev_ = to->tail[level];
+        } else {
+            to->head[level] = from->head[level];
+        }
         to->tail[level] = from->tail[level];
         from->head[level] = from->tail[level] = NULL;
     }
-    to->nonempty = from->nonempty;
-    from->nonempty = 0;
-    __atomic_store_n(&to->count, from->count, __ATOMIC_RELAXED);
+    __atomic_store_n(&to->nonempty, to->nonempty | from->nonempty, __ATOMIC_RELAXED);
+    __atomic_store_n(&from->nonempty, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&to->count, to->count + from->count, __ATOMIC_RELAXED);
     __atomic_store_n(&from->count, 0, __ATOMIC_RELAXED);
 }

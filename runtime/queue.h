@@ -8,14 +8,14 @@
 
 struct evaio_queue {
     evaio_req *head[EVAIO__NPRI], *tail[EVAIO__NPRI];
-    unsigned nonempty; /* bit i set while level i has requests */
+    unsigned nonempty; /* bit i set while level i has requests; stored atomically, like count */
     unsigned count; /* changed under the owner's lock, with atomic stores: a hint may read it unlocked */
 };
 
 void evaio__queue_push(struct evaio_queue *q, evaio_req *req);
 evaio_req *evaio__queue_pop(struct evaio_queue *q);
-/* Moves every request of `from` to `to`, which must be empty. */
-void evaio__queue_move_all(struct evaio_queue *from, struct evaio_queue *to);
+/* Appends every request of `from` to `to`, level by level. */
+void evaio__queue_append_all(struct evaio_queue *from, struct evaio_queue *to);
 /* Removes a request known to be queued in q. */
 void evaio__queue_remove(struct evaio_queue *q, evaio_req *req);
 

@@ -188,9 +188,40 @@ static void test_from_callback(void)
     CHECK_EQ(evaio_ctx_free(cb_ctx), 0);
 }
 
+/* A worker spinning for work at the fork (it just finished a request) does
+ * not exist in the child: a nop there completes at once, without a thread. */
+static int64_t quick_fn(evaio_req *req)
+{
+    (void)req;
+    return 0;
+}
+
+static void child_nop_inline(void *arg)
+{
+    evaio_ctx *ctx = arg;
+    CHECK(evaio_ctx_nop(ctx, 0, NULL, NULL) != NULL);
+    CHECK_EQ(evaio_ctx_npending(ctx), 1);
+    CHECK_EQ(evaio_ctx_nthreads(ctx), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+}
+
+static void test_spinning_worker(void)
+{
+    fprintf(stderr, "-- fork while a worker spins for work\n");
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    for (int i = 0; i < 20; i++) {
+        CHECK(evaio_ctx_custom(ctx, quick_fn, 0, NULL, NULL) != NULL);
+        CHECK_EQ(evaio_ctx_wait(ctx), 0);
+        CHECK_EQ(in_a_child(child_nop_inline, ctx), 0);
+    }
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
 int main(void)
 {
     check_tmpdir();
+    test_spinning_worker();
     test_queued_and_running();
     test_default_ctx();
     test_min_parallel();

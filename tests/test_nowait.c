@@ -199,6 +199,28 @@ static void test_read(void)
     CHECK_EQ(req.result, -1);
     CHECK_EQ(req.errorno, EBADF);
 
+    /* O_DIRECT bypasses the page cache, and RWF_NOWAIT would still read the
+     * device: such a read always goes to a worker. */
+    int dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (dfd < 0) {
+        CHECK_EQ(errno, EINVAL); /* a filesystem without O_DIRECT (tmpfs) */
+        fprintf(stderr, "O_DIRECT not supported by %s: that case is not run\n", path);
+    } else {
+        evaio_ctx *dctx = evaio_ctx_new();
+        CHECK(dctx != NULL);
+        void *aligned = aligned_alloc(4096, 4096);
+        CHECK(aligned != NULL);
+        evaio_read_init(&req, dfd, 4096, 4096, aligned, NULL, NULL);
+        CHECK_EQ(evaio_ctx_start(dctx, &req), 0);
+        CHECK_EQ(evaio_ctx_wait(dctx), 0);
+        CHECK_EQ(req.result, 4096);
+        CHECK(memcmp(aligned, data + 4096, 4096) == 0);
+        CHECK_EQ(evaio_ctx_nthreads(dctx), 1); /* it needed a worker */
+        free(aligned);
+        CHECK_EQ(evaio_ctx_free(dctx), 0);
+        CHECK_EQ(close(dfd), 0);
+    }
+
     CHECK_EQ(evaio_ctx_free(ctx), 0);
     CHECK_EQ(close(fd), 0);
     CHECK_EQ(check_count_fds(), fds_before);
@@ -263,6 +285,65 @@ static void test_nop_no_worker_needed(void)
     CHECK_EQ(evaio_ctx_free(ctx), 0);
 }
 
+/* Results taken by a poll call (here: left by a poll stopped by
+ * max_poll_reqs) do not hold back a higher-priority result that arrives
+ * later: of the results waiting at one moment, higher priorities first. */
+static void test_priority_after_batch(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    norder = 0;
+    for (int i = 1; i <= 3; i++)
+        CHECK(evaio_ctx_nop(ctx, 0, record_cb, (void *)(intptr_t)i) != NULL);
+    CHECK_EQ(evaio_ctx_npending(ctx), 3);
+    evaio_ctx_set_max_poll_reqs(ctx, 1);
+    errno = 0;
+    CHECK_EQ(evaio_ctx_poll(ctx), -1);
+    CHECK_EQ(errno, EAGAIN);
+    CHECK_EQ(evaio_ctx_npending(ctx), 2);
+    CHECK(evaio_ctx_nop(ctx, 4, record_cb, (void *)99) != NULL);
+    CHECK_EQ(evaio_ctx_npending(ctx), 3);
+    evaio_ctx_set_max_poll_reqs(ctx, 0);
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(norder, 4);
+    CHECK_EQ(order[0], 1);
+    CHECK_EQ(order[1], 99);
+    CHECK_EQ(order[2], 2);
+    CHECK_EQ(order[3], 3);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
+/* A callback that restarts a nop gets it delivered by the same poll call
+ * (it completes at once): a chain that never ends keeps that call busy, and
+ * max_poll_reqs is what bounds it, as for any stream of results. */
+static int chain_left;
+static int chain_cb(evaio_req *req)
+{
+    norder++;
+    if (chain_left-- > 0)
+        CHECK(evaio_ctx_nop(req->data, 0, chain_cb, req->data) != NULL);
+    return 0;
+}
+
+static void test_restart_chain(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    norder = 0;
+    chain_left = 1000;
+    CHECK(evaio_ctx_nop(ctx, 0, chain_cb, ctx) != NULL);
+    evaio_ctx_set_max_poll_reqs(ctx, 10);
+    errno = 0;
+    CHECK_EQ(evaio_ctx_poll(ctx), -1);
+    CHECK_EQ(errno, EAGAIN);
+    CHECK_EQ(norder, 10);
+    evaio_ctx_set_max_poll_reqs(ctx, 0);
+    CHECK_EQ(evaio_ctx_poll(ctx), 0); /* the rest of the chain, in one call */
+    CHECK_EQ(norder, 1001);
+    CHECK_EQ(evaio_ctx_nreqs(ctx), 0);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
 int main(void)
 {
     CHECK_EQ(pipe2(gate, O_CLOEXEC), 0);
@@ -271,6 +352,8 @@ int main(void)
     test_read();
     test_read_in_line();
     test_nop_no_worker_needed();
+    test_priority_after_batch();
+    test_restart_chain();
     close(gate[0]);
     close(gate[1]);
     return 0;
