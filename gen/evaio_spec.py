@@ -121,7 +121,7 @@ RESERVED_OPS = {
     # evaio_ctx_NAME
     "new", "free", "start", "poll", "poll_fd", "wait", "nreqs", "nready", "npending", "nthreads",
     "set_hooks", "set_max_poll_reqs", "set_max_poll_time", "set_min_parallel", "set_max_parallel",
-    "set_max_idle", "set_idle_timeout",
+    "set_max_idle", "set_idle_timeout", "set_max_running",
     # evaio_NAME
     "ctx", "req", "cb", "hook", "exec_fn", "default_ctx", "req_set_pri", "req_pri", "req_size",
     "req_set_wd", "req_wd", "wd", "wd_fd", "dir",

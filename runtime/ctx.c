@@ -182,7 +182,7 @@ void evaio_ctx_set_max_poll_time(evaio_ctx *ctx, double secs)
 
 /* Pool settings wake idle workers so they re-evaluate whether to exit under
  * the new limits, and start threads up to min_parallel. */
-enum pool_setting { MIN_PARALLEL, MAX_PARALLEL, MAX_IDLE, IDLE_TIMEOUT };
+enum pool_setting { MIN_PARALLEL, MAX_PARALLEL, MAX_IDLE, IDLE_TIMEOUT, MAX_RUNNING };
 
 static void set_pool(evaio_ctx *ctx, enum pool_setting which, double value)
 {
@@ -194,6 +194,10 @@ static void set_pool(evaio_ctx *ctx, enum pool_setting which, double value)
     case MAX_PARALLEL: ctx->max_parallel = value < 1 ? 1 : (unsigned)value; break;
     case MAX_IDLE: ctx->max_idle = (unsigned)value; break;
     case IDLE_TIMEOUT: ctx->idle_timeout = value > 0 ? value : 0; break;
+    case MAX_RUNNING:
+        ctx->max_running = (unsigned)value;
+        evaio__pool_set_cap(ctx);
+        break;
     }
     pthread_cond_broadcast(&ctx->wake);
     pthread_cond_broadcast(&ctx->watch);
@@ -206,6 +210,7 @@ void evaio_ctx_set_min_parallel(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MIN_
 void evaio_ctx_set_max_parallel(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MAX_PARALLEL, n); }
 void evaio_ctx_set_max_idle(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MAX_IDLE, n); }
 void evaio_ctx_set_idle_timeout(evaio_ctx *ctx, double secs) { set_pool(ctx, IDLE_TIMEOUT, secs); }
+void evaio_ctx_set_max_running(evaio_ctx *ctx, unsigned n) { set_pool(ctx, MAX_RUNNING, n); }
 
 /* Reads a counter guarded by one of the context's locks. */
 static unsigned locked_read(pthread_mutex_t *lock, const unsigned *counter)

@@ -117,7 +117,8 @@ struct evaio_ctx {
     /* Pacing (pool.c): at most `cap` workers are woken for work while they
      * make progress; a watcher wakes more when they block. */
     pthread_cond_t watch;         /* the watcher waits here, with a timeout */
-    unsigned cap;                 /* processors minus the polling thread's, >= 1 */
+    unsigned cap;                 /* max_running, or processors minus the polling thread's, >= 1 */
+    unsigned max_running;         /* the setting; 0: the default cap */
     unsigned nwatch;              /* 1 while a worker is the watcher */
     int watch_parked;             /* it found nothing queued: a submission signals it */
     int want_watcher;             /* a worker was woken or started to become it */
@@ -222,6 +223,7 @@ void evaio__grp_end_paused(evaio_ctx *ctx); /* evaio_ctx_free: parked groups sto
 /* pool.c: called with ctx->lock held after queueing work; -1 (errno) if the
  * work can never run because no worker exists and none could be started. */
 void evaio__pool_init(evaio_ctx *ctx); /* pool fields of a new context or a fork child */
+void evaio__pool_set_cap(evaio_ctx *ctx); /* from max_running */
 int evaio__pool_wake_locked(evaio_ctx *ctx);
 /* Whether a request of priority pri or higher is queued, or executing on a
  * worker; they read busy_levels, no lock needed. */

@@ -70,8 +70,7 @@ void evaio__pool_init(evaio_ctx *ctx)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&ctx->watch, &attr);
     pthread_condattr_destroy(&attr);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    ctx->cap = ncpu > 2 ? (unsigned)ncpu - 1 : 1;
+    evaio__pool_set_cap(ctx);
     ctx->nwatch = 0;
     ctx->watch_parked = 0;
     ctx->want_watcher = 0;
@@ -80,6 +79,12 @@ void evaio__pool_init(evaio_ctx *ctx)
     __atomic_store_n(&ctx->nspinning, 0, __ATOMIC_RELAXED);
     ctx->ntaken = 0;
     ctx->last_take = 0;
+}
+
+void evaio__pool_set_cap(evaio_ctx *ctx)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    ctx->cap = ctx->max_running ? ctx->max_running : ncpu > 2 ? (unsigned)ncpu - 1 : 1;
 }
 
 static int start_thread_locked(evaio_ctx *ctx)

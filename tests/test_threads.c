@@ -552,8 +552,44 @@ static void test_timer_slack(void)
 }
 #endif
 
+/* max_running: that many submissions to an idle pool each get a worker at
+ * once (each starts a thread here), not only the default number (the
+ * processors minus one) with the rest left to the watcher. */
+static int running_gate[2];
+static int64_t running_gate_fn(evaio_req *req)
+{
+    (void)req;
+    char c;
+    CHECK_EQ(read(running_gate[0], &c, 1), 1);
+    return 0;
+}
+
+static void test_max_running(void)
+{
+    CHECK_EQ(pipe(running_gate), 0);
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, 4);
+    evaio_ctx_set_max_running(ctx, 4);
+    for (int i = 0; i < 4; i++)
+        CHECK(evaio_ctx_custom(ctx, running_gate_fn, 0, NULL, NULL) != NULL);
+    CHECK_EQ(evaio_ctx_nthreads(ctx), 4);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(write(running_gate[1], "x", 1), 1);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    /* Back to the default: a setting of 0 is accepted and the pool works. */
+    evaio_ctx_set_max_running(ctx, 0);
+    CHECK(evaio_ctx_custom(ctx, running_gate_fn, 0, NULL, NULL) != NULL);
+    CHECK_EQ(write(running_gate[1], "x", 1), 1);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    close(running_gate[0]);
+    close(running_gate[1]);
+}
+
 int main(void)
 {
+    test_max_running();
 #ifdef __linux__
     test_timer_slack();
 #endif

@@ -289,6 +289,13 @@ EVAIO_API void evaio_ctx_set_min_parallel(evaio_ctx *ctx, unsigned n);
 EVAIO_API void evaio_ctx_set_max_parallel(evaio_ctx *ctx, unsigned n);   /* at least 1 */
 EVAIO_API void evaio_ctx_set_max_idle(evaio_ctx *ctx, unsigned n);
 EVAIO_API void evaio_ctx_set_idle_timeout(evaio_ctx *ctx, double secs);
+/* Workers woken to run queued requests while the running ones make
+ * progress; a worker that blocks (disk, network, a sleep) gets a stand-in,
+ * up to max_parallel.  0 (the default) means the number of processors minus
+ * one, at least 1, which leaves one for the polling thread: waking more for
+ * short requests costs more than it gains.  Raise it when the polling thread
+ * is mostly idle and requests are short and many. */
+EVAIO_API void evaio_ctx_set_max_running(evaio_ctx *ctx, unsigned n);
 
 /* Counters. */
 EVAIO_API unsigned evaio_ctx_nreqs(evaio_ctx *ctx);    /* outstanding: callback not yet run */

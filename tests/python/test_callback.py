@@ -174,6 +174,7 @@ class PollTest(ContextCase):
         ctx.set_max_parallel(1)
         ctx.set_max_idle(1)
         ctx.set_idle_timeout(5)
+        ctx.set_max_running(1)
         ctx.set_max_poll_time(0.01)
         for _ in range(5):
             ctx.busy(0.01, None)

@@ -198,6 +198,9 @@ class Context:
     def set_idle_timeout(self, seconds):
         N.SETTINGS["idle_timeout"](self._check(), seconds)
 
+    def set_max_running(self, n):
+        N.SETTINGS["max_running"](self._check(), n)
+
     def nreqs(self):
         """Requests outstanding: callback not yet run."""
         return N.COUNTERS["nreqs"](self._check())

@@ -143,6 +143,7 @@ SETTINGS = {
     "max_parallel": _proto(lib, "evaio_ctx_set_max_parallel", None, c_void_p, c_uint),
     "max_idle": _proto(lib, "evaio_ctx_set_max_idle", None, c_void_p, c_uint),
     "idle_timeout": _proto(lib, "evaio_ctx_set_idle_timeout", None, c_void_p, c_double),
+    "max_running": _proto(lib, "evaio_ctx_set_max_running", None, c_void_p, c_uint),
 }
 COUNTERS = {name: _proto(lib, f"evaio_ctx_{name}", c_uint, c_void_p)
             for name in ("nreqs", "nready", "npending", "nthreads")}
