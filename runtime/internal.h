@@ -94,7 +94,10 @@ static inline int evaio__is_group(const evaio_req *req)
 struct evaio_worker {
     pthread_t tid;
     evaio_ctx *ctx;
-    double since; /* when it took the request it executes; 0 between requests */
+    int executing;           /* a request: taken, not yet pushed back */
+    unsigned long seq;       /* requests it has taken */
+    unsigned long seen_seq;  /* the watcher's: seq at its look ... */
+    double seen_at;          /* ... and since when it has been that */
     struct evaio_worker *live_next, *live_prev; /* on ctx->workers while alive */
     struct evaio_worker *next; /* on ctx->exited_workers once it has exited */
 };
@@ -123,7 +126,8 @@ struct evaio_ctx {
     int watch_parked;             /* it found nothing queued: a submission signals it */
     int want_watcher;             /* a worker was woken or started to become it */
     unsigned long ntaken;         /* requests workers have taken, ever */
-    double last_take;             /* when a worker last took one */
+    unsigned long seen_taken;     /* submissions' look at ntaken ... */
+    double seen_taken_at;         /* ... and since when it has been that */
     unsigned nspinning;           /* 0 or 1: a worker spinning before it sleeps; stored atomically */
     struct evaio_worker *workers; /* the live ones */
     unsigned min_parallel, max_parallel, max_idle;

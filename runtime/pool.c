@@ -11,7 +11,9 @@
  * WATCH_PERIOD_MAX while the awake workers keep up): when none of them took
  * a request since its last look, they are all stuck and each waiting
  * request gets a worker (the work waits on I/O, not on the processors);
- * otherwise each worker executing for longer than STALLED gets a stand-in.
+ * otherwise each worker seen executing the same request for longer than
+ * STALLED gets a stand-in.  Workers read no clock: the watcher and the
+ * submissions time what they see of the counters.
  * A watcher is asked for when a submission finds the cap reached, and stays
  * until nothing has been queued or executing for WATCH_LINGER; no request
  * waits much longer than WATCH_PERIOD_MAX for a worker that could run it. */
@@ -77,8 +79,8 @@ void evaio__pool_init(evaio_ctx *ctx)
     ctx->workers = NULL;
     /* (In a fork child: a parent's worker may have been spinning.) */
     __atomic_store_n(&ctx->nspinning, 0, __ATOMIC_RELAXED);
-    ctx->ntaken = 0;
-    ctx->last_take = 0;
+    ctx->ntaken = ctx->seen_taken = 0;
+    ctx->seen_taken_at = 0;
 }
 
 void evaio__pool_set_cap(evaio_ctx *ctx)
@@ -159,6 +161,19 @@ static void want_watcher_locked(evaio_ctx *ctx)
     }
 }
 
+/* Whether no worker has taken a request for STALLED, as submissions see
+ * it (no clock on the workers' path). */
+static int stalled_locked(evaio_ctx *ctx)
+{
+    double now = evaio__now();
+    if (ctx->ntaken != ctx->seen_taken || !ctx->seen_taken_at) {
+        ctx->seen_taken = ctx->ntaken;
+        ctx->seen_taken_at = now;
+        return 0;
+    }
+    return now - ctx->seen_taken_at > STALLED;
+}
+
 int evaio__pool_wake_locked(evaio_ctx *ctx)
 {
     if (awake_locked(ctx) < ctx->cap)
@@ -166,7 +181,7 @@ int evaio__pool_wake_locked(evaio_ctx *ctx)
     /* Enough are awake to keep the processors busy, unless none of them has
      * taken a request for a while (they are blocked); the watcher looks at
      * them when no one submits. */
-    if (ctx->nidle > ctx->nwakeups && evaio__now() - ctx->last_take > STALLED)
+    if (ctx->nidle > ctx->nwakeups && stalled_locked(ctx))
         return wake_one_locked(ctx);
     want_watcher_locked(ctx);
     return 0;
@@ -181,9 +196,13 @@ static int watch_once_locked(evaio_ctx *ctx, int progress)
     double now = evaio__now();
     unsigned running = 0, blocked = 0;
     for (struct evaio_worker *w = ctx->workers; w; w = w->live_next) {
-        if (w->since) {
+        if (w->seq != w->seen_seq) {
+            w->seen_seq = w->seq;
+            w->seen_at = now;
+        }
+        if (w->executing) {
             running++;
-            blocked += now - w->since > STALLED;
+            blocked += now - w->seen_at > STALLED;
         }
     }
     unsigned awake = awake_locked(ctx);
@@ -383,7 +402,9 @@ static void *worker_main(void *arg)
      * start-up, which may hold locks of the C library or a sanitizer). */
     if (!--ctx->nstarting)
         pthread_cond_broadcast(&ctx->worker_exited);
-    self->since = 0;
+    self->executing = 0;
+    self->seq = self->seen_seq = 0;
+    self->seen_at = evaio__now();
     self->live_prev = NULL;
     self->live_next = ctx->workers;
     if (ctx->workers)
@@ -405,7 +426,8 @@ static void *worker_main(void *arg)
             ctx->nexec[level]++;
             evaio__pool_publish_locked(ctx);
             ctx->ntaken++;
-            ctx->last_take = self->since = evaio__now();
+            self->executing = 1;
+            self->seq++;
             evaio__set_state(req, EVAIO__RUNNING);
             pthread_mutex_unlock(&ctx->lock);
             evaio__execute(req);
@@ -413,7 +435,7 @@ static void *worker_main(void *arg)
             pthread_mutex_lock(&ctx->lock);
             ctx->nexec[level]--;
             evaio__pool_publish_locked(ctx);
-            self->since = 0;
+            self->executing = 0;
             spun = 0;
             continue;
         }
