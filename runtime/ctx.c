@@ -195,9 +195,12 @@ static void set_pool(evaio_ctx *ctx, enum pool_setting which, double value)
     case MAX_IDLE: ctx->max_idle = (unsigned)value; break;
     case IDLE_TIMEOUT: ctx->idle_timeout = value > 0 ? value : 0; break;
     case MAX_RUNNING:
+        /* Only the pacing changes: no thread is woken beyond the new cap. */
         ctx->max_running = (unsigned)value;
         evaio__pool_set_cap(ctx);
-        break;
+        evaio__pool_apply_cap_locked(ctx);
+        pthread_mutex_unlock(&ctx->lock);
+        return;
     }
     pthread_cond_broadcast(&ctx->wake);
     pthread_cond_broadcast(&ctx->watch);

@@ -228,6 +228,7 @@ void evaio__grp_end_paused(evaio_ctx *ctx); /* evaio_ctx_free: parked groups sto
  * work can never run because no worker exists and none could be started. */
 void evaio__pool_init(evaio_ctx *ctx); /* pool fields of a new context or a fork child */
 void evaio__pool_set_cap(evaio_ctx *ctx); /* from max_running */
+void evaio__pool_apply_cap_locked(evaio_ctx *ctx); /* after max_running changed */
 int evaio__pool_wake_locked(evaio_ctx *ctx);
 /* Whether a request of priority pri or higher is queued, or executing on a
  * worker; they read busy_levels, no lock needed. */

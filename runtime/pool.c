@@ -14,9 +14,10 @@
  * otherwise each worker seen executing the same request for longer than
  * STALLED gets a stand-in.  Workers read no clock: the watcher and the
  * submissions time what they see of the counters.
- * A watcher is asked for when a submission finds the cap reached, and stays
- * until nothing has been queued or executing for WATCH_LINGER; no request
- * waits much longer than WATCH_PERIOD_MAX for a worker that could run it. */
+ * A watcher is asked for (or, parked, signalled) when a submission finds
+ * the cap reached or no worker it can wake, and stays until nothing has been
+ * queued or executing for WATCH_LINGER; so no request waits much longer
+ * than WATCH_PERIOD_MAX for a worker that could run it. */
 #include "internal.h"
 
 #include <errno.h>
@@ -33,7 +34,7 @@
 #define WATCH_PERIOD 100e-6
 #define WATCH_PERIOD_MAX 10e-3
 #define WATCH_LINGER 20e-3
-#define WATCH_PARKED 1.0
+#define WATCH_PARKED 0.1
 #define STALLED 1e-3
 #define SPIN 50e-6
 
@@ -176,15 +177,30 @@ static int stalled_locked(evaio_ctx *ctx)
 
 int evaio__pool_wake_locked(evaio_ctx *ctx)
 {
-    if (awake_locked(ctx) < ctx->cap)
-        return wake_one_locked(ctx);
-    /* Enough are awake to keep the processors busy, unless none of them has
-     * taken a request for a while (they are blocked); the watcher looks at
-     * them when no one submits. */
-    if (ctx->nidle > ctx->nwakeups && stalled_locked(ctx))
-        return wake_one_locked(ctx);
+    /* Below the cap; or enough are awake to keep the processors busy but
+     * none of them has taken a request for a while (they are blocked). */
+    if (awake_locked(ctx) < ctx->cap || (ctx->nidle > ctx->nwakeups && stalled_locked(ctx))) {
+        unsigned before = ctx->nthreads + ctx->nwakeups;
+        int r = wake_one_locked(ctx);
+        if (r < 0 || ctx->nthreads + ctx->nwakeups != before)
+            return r;
+        /* No worker could be woken or started (all threads exist and are
+         * busy, or a thread failed to start): the watcher must look. */
+    }
     want_watcher_locked(ctx);
     return 0;
+}
+
+void evaio__pool_apply_cap_locked(evaio_ctx *ctx)
+{
+    /* Raised: wake workers for what is queued, up to the new cap.  Lowered:
+     * awake workers finish what they run and take no extra wake-ups. */
+    while (awake_locked(ctx) < ctx->cap && ctx->reqq.count > awake_locked(ctx)) {
+        unsigned before = ctx->nthreads + ctx->nwakeups;
+        wake_one_locked(ctx);
+        if (ctx->nthreads + ctx->nwakeups == before)
+            break;
+    }
 }
 
 /* The watcher's look at the pool: wakes the workers the queue needs, and
@@ -211,7 +227,8 @@ static int watch_once_locked(evaio_ctx *ctx, int progress)
     /* No request taken since the last look: every awake worker is stuck, and
      * each waiting request deserves one.  Else the cap, plus one for each
      * worker executing for long. */
-    unsigned want = !progress ? running + unclaimed : ctx->cap + blocked;
+    unsigned cap = ctx->cap < ctx->max_parallel ? ctx->cap : ctx->max_parallel;
+    unsigned want = !progress ? running + unclaimed : cap + blocked;
     int woken = 0;
     while (awake < want && unclaimed) {
         if (ctx->nidle <= ctx->nwakeups && ctx->nthreads >= ctx->max_parallel)

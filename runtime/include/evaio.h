@@ -294,7 +294,8 @@ EVAIO_API void evaio_ctx_set_idle_timeout(evaio_ctx *ctx, double secs);
  * up to max_parallel.  0 (the default) means the number of processors minus
  * one, at least 1, which leaves one for the polling thread: waking more for
  * short requests costs more than it gains.  Raise it when the polling thread
- * is mostly idle and requests are short and many. */
+ * is mostly idle and requests are short and many; a value above
+ * max_parallel acts as max_parallel. */
 EVAIO_API void evaio_ctx_set_max_running(evaio_ctx *ctx, unsigned n);
 
 /* Counters. */
