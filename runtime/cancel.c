@@ -46,8 +46,7 @@ int evaio_cancel(evaio_req *req)
             pthread_mutex_unlock(&ctx->lock);
             continue; /* it moved on: look again */
         }
-        evaio__queue_remove(&ctx->reqq, req);
-        evaio__pool_publish_locked(ctx);
+        evaio__pool_unqueue_locked(ctx, req);
         /* Off the queue and not yet DONE: nothing else touches it now. */
         __atomic_store_n(&req->state_, EVAIO__RUNNING | EVAIO__CANCEL_MARK, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&ctx->lock);
@@ -63,8 +62,7 @@ void evaio__cancel_queued(evaio_ctx *ctx)
     evaio_req *req;
     for (;;) {
         pthread_mutex_lock(&ctx->lock);
-        req = evaio__queue_pop(&ctx->reqq);
-        evaio__pool_publish_locked(ctx);
+        req = evaio__pool_pop_locked(ctx);
         if (req)
             evaio__set_state(req, EVAIO__RUNNING); /* off the queue, ours */
         pthread_mutex_unlock(&ctx->lock);

@@ -128,7 +128,7 @@ static void child(void)
         drop_taken(&ctx->taken);
         ctx->nthreads = ctx->nidle = ctx->nwakeups = ctx->nstarting = 0;
         memset(ctx->nexec, 0, sizeof ctx->nexec); /* the parent's workers */
-        evaio__pool_publish_locked(ctx);
+        __atomic_store_n(&ctx->busy_levels, 0, __ATOMIC_RELAXED); /* nothing queued or executing here */
         evaio__pool_init(ctx);
         ctx->exited_workers = NULL; /* the parent's threads do not exist here */
         __atomic_store_n(&ctx->need_min, ctx->min_parallel > 0, __ATOMIC_RELAXED);

@@ -235,7 +235,13 @@ int evaio__pool_wake_locked(evaio_ctx *ctx);
 int evaio__pool_queued(const evaio_ctx *ctx, int pri);
 int evaio__pool_executing(const evaio_ctx *ctx, int pri);
 int evaio__pool_spinning(const evaio_ctx *ctx); /* a worker spins for work */
-void evaio__pool_publish_locked(evaio_ctx *ctx); /* after a change to reqq or nexec */
+/* The request queue and what workers execute change only through these
+ * (pace.c), which keep busy_levels in step. */
+void evaio__pool_queue_locked(evaio_ctx *ctx, evaio_req *req);
+void evaio__pool_unqueue_locked(evaio_ctx *ctx, evaio_req *req); /* a request known to be queued */
+evaio_req *evaio__pool_pop_locked(evaio_ctx *ctx);               /* the next queued one, not to execute */
+evaio_req *evaio__pool_take_locked(evaio_ctx *ctx);              /* the next one, executed by a worker */
+void evaio__pool_done_locked(evaio_ctx *ctx, int pri);           /* a taken one has been executed */
 int evaio__pool_start_min_locked(evaio_ctx *ctx);
 void evaio__pool_grow_locked(evaio_ctx *ctx); /* threads for queued work, after a limit rose */
 void evaio__pool_stop(evaio_ctx *ctx);

@@ -230,11 +230,50 @@ int evaio__pool_spinning(const evaio_ctx *ctx)
     return __atomic_load_n(&ctx->nspinning, __ATOMIC_RELAXED) != 0;
 }
 
-void evaio__pool_publish_locked(evaio_ctx *ctx)
+static void publish_locked(evaio_ctx *ctx)
 {
     unsigned executing = 0;
     for (unsigned level = 0; level < EVAIO__NPRI; level++)
         executing |= (ctx->nexec[level] != 0) << level;
     __atomic_store_n(&ctx->busy_levels, ctx->reqq.nonempty | executing << EVAIO__NPRI, __ATOMIC_RELEASE);
+}
+
+/* The request queue and the executing counts change only through these,
+ * so busy_levels always follows them. */
+void evaio__pool_queue_locked(evaio_ctx *ctx, evaio_req *req)
+{
+    evaio__queue_push(&ctx->reqq, req);
+    publish_locked(ctx);
+}
+
+void evaio__pool_unqueue_locked(evaio_ctx *ctx, evaio_req *req)
+{
+    evaio__queue_remove(&ctx->reqq, req);
+    publish_locked(ctx);
+}
+
+evaio_req *evaio__pool_pop_locked(evaio_ctx *ctx)
+{
+    evaio_req *req = evaio__queue_pop(&ctx->reqq);
+    if (req)
+        publish_locked(ctx);
+    return req;
+}
+
+evaio_req *evaio__pool_take_locked(evaio_ctx *ctx)
+{
+    evaio_req *req = evaio__queue_pop(&ctx->reqq);
+    if (req) {
+        ctx->nexec[req->pri_ - EVAIO_PRI_MIN]++;
+        ctx->ntaken++;
+        publish_locked(ctx);
+    }
+    return req;
+}
+
+void evaio__pool_done_locked(evaio_ctx *ctx, int pri)
+{
+    ctx->nexec[pri - EVAIO_PRI_MIN]--;
+    publish_locked(ctx);
 }
 

@@ -211,12 +211,9 @@ static void *worker_main(void *arg)
          * execute, whatever is still queued. */
         if (ctx->nthreads > ctx->max_parallel || ctx->stopping)
             break;
-        evaio_req *req = evaio__queue_pop(&ctx->reqq);
+        evaio_req *req = evaio__pool_take_locked(ctx);
         if (req) {
-            unsigned level = (unsigned)(req->pri_ - EVAIO_PRI_MIN);
-            ctx->nexec[level]++;
-            evaio__pool_publish_locked(ctx);
-            ctx->ntaken++;
+            int pri = req->pri_; /* req may be freed once its result is pushed */
             self->executing = 1;
             self->seq++;
             evaio__set_state(req, EVAIO__RUNNING);
@@ -224,8 +221,7 @@ static void *worker_main(void *arg)
             evaio__execute(req);
             evaio__push_result(ctx, req);
             pthread_mutex_lock(&ctx->lock);
-            ctx->nexec[level]--;
-            evaio__pool_publish_locked(ctx);
+            evaio__pool_done_locked(ctx, pri);
             self->executing = 0;
             spun = 0;
             continue;

@@ -133,13 +133,11 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         __atomic_store_n(&ctx->need_min, 0, __ATOMIC_RELAXED);
         evaio__pool_start_min_locked(ctx);
     }
-    evaio__queue_push(&ctx->reqq, req);
-    evaio__pool_publish_locked(ctx);
+    evaio__pool_queue_locked(ctx, req);
     if (evaio__pool_wake_locked(ctx) < 0) {
         /* No worker exists and none could be started: take it back. */
         int saved = errno;
-        evaio__queue_remove(&ctx->reqq, req);
-        evaio__pool_publish_locked(ctx);
+        evaio__pool_unqueue_locked(ctx, req);
         pthread_mutex_unlock(&ctx->lock);
         evaio__wd_release(req->wd_);
         __atomic_store_n(&req->state_, EVAIO__IDLE, __ATOMIC_RELEASE);
