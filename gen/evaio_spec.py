@@ -375,8 +375,9 @@ def _validate_op(entry, index, where, errors):
         err("call", "an op with a path argument must resolve it with an *at call using `dirfd`")
 
     # nowait: a C expression run on the submitting thread, which must never
-    # block; it returns the result, or -1 to leave the request to a worker.
-    # It is not tried while a buffer the library would allocate is NULL.
+    # block; it returns the result, or -1 with errno EAGAIN to leave the
+    # request to a worker.  It is not tried while a buffer the library would
+    # allocate is NULL.  Its path lookups, like the call's, start at `dirfd`.
     nowait = entry.get("nowait")
     if nowait is not None:
         if not isinstance(nowait, str) or not nowait.strip() or "\n" in nowait.strip():
@@ -385,8 +386,8 @@ def _validate_op(entry, index, where, errors):
             err("nowait", "a driven op runs on the polling thread; it has no nowait attempt")
         elif outputs:
             err("nowait", "an op with outputs fills them on a worker; it cannot have a nowait attempt")
-        elif any(a.kind.resolved for a in args):
-            err("nowait", "a path lookup may block: an op with a path argument cannot have a nowait attempt")
+        elif any(a.kind.resolved for a in args) and not re.search(r"\bdirfd\b", nowait):
+            err("nowait", "an op with a path argument must resolve it with `dirfd` in its nowait attempt too")
 
     bad_input = _validate_bad_input(entry.get("bad_input", []), args, err)
 

@@ -256,13 +256,27 @@ const struct evaio__driver *evaio__op_driver(int type);
 int evaio__op_has_nowait(int type);
 int evaio__op_nowait(evaio_req *req); /* 1: completed on this thread */
 
-/* nowait.c: attempts that never block */
+/* nowait.c: attempts that never block; each declines with -1 and errno
+ * EAGAIN (evaio__nowait_decline), and a worker then runs the request. */
+int64_t evaio__nowait_decline(void);
 /* The whole of [offset, offset+length) from the page cache (preadv2 with
- * RWF_NOWAIT), or -1 when any of it would need the disk, the descriptor is
- * O_DIRECT, the call is not supported, or the read is short. */
+ * RWF_NOWAIT); declines when any of it would need the disk, the offset is
+ * the file position (-1), the descriptor is O_DIRECT, the call is not
+ * supported, or the read is short. */
 ssize_t evaio__pread_nowait(int fd, void *buf, size_t length, int64_t offset);
 /* nop's attempt: 0 when nothing of its priority or higher executes on a
- * worker (its callback must come after theirs), else -1. */
+ * worker (its callback must come after theirs), else a decline. */
 int64_t evaio__nop_nowait(const evaio_req *req);
+
+/* nowait_stat.c: stat (nofollow 0), lstat (1) and fstat answered from the
+ * dentry cache and in-memory inodes, when the request is the only one
+ * outstanding on its context (evaio__alone); else a decline.  A name the
+ * cache knows to be missing completes with ENOENT. */
+int64_t evaio__stat_nowait(const evaio_req *req, int dirfd, const char *path, struct stat *buf, int nofollow);
+int64_t evaio__fstat_nowait(const evaio_req *req, int fd, struct stat *buf);
+
+/* poll.c: 1 when no request of req's context is outstanding besides those
+ * whose callbacks this thread is running (and the groups waiting for them). */
+int evaio__alone(const evaio_req *req);
 
 #endif

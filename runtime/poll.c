@@ -103,9 +103,33 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     return r;
 }
 
+/* The context whose callbacks this thread is running, if any: its
+ * ncallbacks and nblocked are then this thread's to read. */
+static _Thread_local evaio_ctx *polling;
+
+int evaio__alone(const evaio_req *req)
+{
+    evaio_ctx *ctx = req->ctx_;
+    unsigned others = __atomic_load_n(&ctx->nreqs, __ATOMIC_RELAXED);
+    if (polling == ctx)
+        others -= ctx->ncallbacks + ctx->nblocked;
+    return others == 0;
+}
+
+static int poll_results_as(evaio_ctx *ctx, int *limited);
+
 /* Runs waiting callbacks within the poll limits; *limited tells the caller
  * that a limit, not a callback, produced the -1. */
 static int poll_results(evaio_ctx *ctx, int *limited)
+{
+    evaio_ctx *outer = polling; /* a callback may poll another context */
+    polling = ctx;
+    int r = poll_results_as(ctx, limited);
+    polling = outer;
+    return r;
+}
+
+static int poll_results_as(evaio_ctx *ctx, int *limited)
 {
     unsigned max_reqs = __atomic_load_n(&ctx->max_poll_reqs, __ATOMIC_RELAXED);
     double max_time;

@@ -20,7 +20,7 @@ set(EVAIO_VALGRIND_TESTS
   test_ops_fd3 test_ops_xattr test_ops_dir test_ops_rmtree test_ops_scandir
   test_bad_input
   test_priorities test_poll_limits test_hooks test_threads test_mt_submit test_contexts test_reuse
-  test_wait test_wake_cost test_create_fail test_groups test_nowait
+  test_wait test_wake_cost test_create_fail test_groups test_nowait test_nowait_stat
   test_cloexec)
 if(NOT CMAKE_C_FLAGS MATCHES "-fsanitize")
   set(_programs)

@@ -14,8 +14,10 @@ evaio_test(test_create_fail LABELS runtime LIBS ${CMAKE_DL_LIBS}) # no worker ca
 evaio_test(test_cancel LABELS runtime)      # not started / executing / waiting, errors, cross-thread
 evaio_test(test_groups LABELS runtime)      # order, nesting, add errors, feeders, group cancel
 evaio_test(test_nowait LABELS runtime)      # nop and cached reads completed on the submitting thread
+evaio_test(test_nowait_stat LABELS runtime) # stat, lstat, fstat completed on the submitting thread
 foreach(t test_priorities test_poll_limits test_hooks test_threads test_mt_submit test_contexts
-          test_reuse test_wait test_wake_cost test_create_fail test_cancel test_groups test_nowait)
+          test_reuse test_wait test_wake_cost test_create_fail test_cancel test_groups test_nowait
+          test_nowait_stat)
   target_link_libraries(${t} PRIVATE Threads::Threads)
 endforeach()
 

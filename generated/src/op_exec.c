@@ -822,6 +822,9 @@ int evaio__op_has_nowait(int type)
     switch (type) {
     case EVAIO_OP_NOP:
     case EVAIO_OP_READ:
+    case EVAIO_OP_FSTAT:
+    case EVAIO_OP_STAT:
+    case EVAIO_OP_LSTAT:
         return 1;
     default:
         return 0;
@@ -829,11 +832,13 @@ int evaio__op_has_nowait(int type)
 }
 
 /* Runs the operation's nowait attempt on the submitting thread: 1 when it
- * completed (result and errorno set), 0 when a worker must run it. */
+ * completed (result and errorno set, a failure included), 0 when it
+ * declined (-1 with errno EAGAIN) and a worker must run it. */
 int evaio__op_nowait(evaio_req *req)
 {
     int64_t result = -1;
 
+    errno = EAGAIN; /* an op without an attempt, or one not built here, declines */
     switch (req->type) {
     case EVAIO_OP_NOP: {
         result = evaio__nop_nowait(req);
@@ -847,16 +852,45 @@ int evaio__op_nowait(evaio_req *req)
         int64_t offset = a->offset;
         size_t length = a->length;
         void *buf = a->buf;
-        result = offset >= 0 ? evaio__pread_nowait(fd, buf, length, offset) : -1;
+        result = evaio__pread_nowait(fd, buf, length, offset);
+        break;
+    }
+    case EVAIO_OP_FSTAT: {
+        struct evaio_fstat_args *a = &req->args.fstat;
+        if (!a->buf)
+            return 0; /* the library allocates it, on a worker */
+        int fd = a->fd;
+        struct stat *buf = a->buf;
+        result = evaio__fstat_nowait(req, fd, buf);
+        break;
+    }
+    case EVAIO_OP_STAT: {
+        struct evaio_stat_args *a = &req->args.stat;
+        if (!a->buf)
+            return 0; /* the library allocates it, on a worker */
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        struct stat *buf = a->buf;
+        result = evaio__stat_nowait(req, dirfd, path, buf, 0);
+        break;
+    }
+    case EVAIO_OP_LSTAT: {
+        struct evaio_lstat_args *a = &req->args.lstat;
+        if (!a->buf)
+            return 0; /* the library allocates it, on a worker */
+        int dirfd = evaio__dirfd(req);
+        const char *path = a->path;
+        struct stat *buf = a->buf;
+        result = evaio__stat_nowait(req, dirfd, path, buf, 1);
         break;
     }
     default:
         break;
     }
-    if (result < 0)
+    if (result < 0 && errno == EAGAIN)
         return 0;
     req->result = result;
-    req->errorno = 0;
+    req->errorno = result < 0 ? errno : 0;
     return 1;
 }
 

@@ -263,8 +263,9 @@ EVAIO_API size_t evaio_req_size(void);
  * tell a callback's stop from a limit, callbacks should stop a poll with a
  * positive value.)  Both limits are 0 (none) by default: an event loop that
  * must keep its other watchers responsive sets them.  A request started from
- * a callback that completes at once (a nop, a read from the page cache) is
- * delivered by the same call: the limits also bound such chains. */
+ * a callback that completes at once (a nop, a read from the page cache, a
+ * lone stat from the dentry cache) is delivered by the same call: the
+ * limits also bound such chains. */
 EVAIO_API int evaio_ctx_poll(evaio_ctx *ctx);
 EVAIO_API int evaio_poll(void);
 /* A file descriptor that is readable exactly while results wait (between

@@ -75,19 +75,21 @@ int evaio__op_has_nowait(int type)
 }
 
 /* Runs the operation's nowait attempt on the submitting thread: 1 when it
- * completed (result and errorno set), 0 when a worker must run it. */
+ * completed (result and errorno set, a failure included), 0 when it
+ * declined (-1 with errno EAGAIN) and a worker must run it. */
 int evaio__op_nowait(evaio_req *req)
 {
     int64_t result = -1;
 
+    errno = EAGAIN; /* an op without an attempt, or one not built here, declines */
     switch (req->type) {
     default:
         break;
     }
-    if (result < 0)
+    if (result < 0 && errno == EAGAIN)
         return 0;
     req->result = result;
-    req->errorno = 0;
+    req->errorno = result < 0 ? errno : 0;
     return 1;
 }
 
