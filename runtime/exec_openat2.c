@@ -13,14 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The kernel's struct open_how (<linux/openat2.h>), whose layout is ABI:
- * declared here so that older kernel headers do not break the build. */
-struct evaio__open_how {
-    uint64_t flags;
-    uint64_t mode;
-    uint64_t resolve;
-};
-
 int64_t evaio__exec_openat2(evaio_req *req, struct evaio_openat2_args *a)
 {
 #ifdef SYS_openat2

@@ -256,6 +256,14 @@ const struct evaio__driver *evaio__op_driver(int type);
 int evaio__op_has_nowait(int type);
 int evaio__op_nowait(evaio_req *req); /* 1: completed on this thread */
 
+/* The kernel's struct open_how (<linux/openat2.h>, Linux 5.6), whose layout
+ * is ABI: declared here so that older kernel headers do not break the build. */
+struct evaio__open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+
 /* nowait.c: attempts that never block; each declines with -1 and errno
  * EAGAIN (evaio__nowait_decline), and a worker then runs the request. */
 int64_t evaio__nowait_decline(void);

@@ -29,7 +29,7 @@ ssize_t evaio__pread_nowait(int fd, void *buf, size_t length, int64_t offset)
      * a worker whole: pread has no file position to undo.  So does every
      * failure: the worker's own call reports it. */
     ssize_t r = preadv2(fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
-    return r == (ssize_t)length ? r : evaio__nowait_decline();
+    return r >= 0 && (size_t)r == length ? r : evaio__nowait_decline();
 #else
     (void)fd, (void)buf, (void)length, (void)offset;
     return evaio__nowait_decline();

@@ -7,6 +7,7 @@
 #include "check.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/uio.h>
 
 static int order[16], norder;
@@ -159,6 +160,16 @@ static void test_read(void)
     CHECK(memcmp(buf, data + 4096, 4096) == 0);
     CHECK_EQ(evaio_ctx_nthreads(ctx), inline_ok ? 0 : 1);
 
+    /* A length no call can take: the attempt (preadv2: EINVAL) declines,
+     * and the answer is the worker's read's, which refuses the range
+     * (EFAULT), as it did before there were attempts.  (Before any request
+     * has gone to a worker: one spinning for work would take it.) */
+    evaio_read_init(&req, fd, 0, SIZE_MAX, buf, NULL, NULL);
+    CHECK_EQ(evaio_ctx_start(ctx, &req), 0);
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(req.result, -1);
+    CHECK_EQ(req.errorno, EFAULT);
+
     /* A short read (the end of the file) is left to a worker whole. */
     memset(buf, 0, sizeof buf);
     evaio_read_init(&req, fd, 6000, 4096, buf, NULL, NULL);
@@ -166,7 +177,7 @@ static void test_read(void)
     CHECK_EQ(evaio_ctx_wait(ctx), 0);
     CHECK_EQ(req.result, 8192 - 6000);
     CHECK(memcmp(buf, data + 6000, 8192 - 6000) == 0);
-    CHECK_EQ(evaio_ctx_nthreads(ctx), 1);
+    CHECK(evaio_ctx_nthreads(ctx) >= 1); /* (a second may be the pool's watcher) */
 
     /* The file position: read(2) on a worker, advancing it. */
     CHECK_EQ(lseek(fd, 100, SEEK_SET), 100);
