@@ -35,9 +35,10 @@ void evaio__ctx_locks_init(evaio_ctx *ctx)
 
 evaio_ctx *evaio_ctx_new(void)
 {
-    evaio_ctx *ctx = calloc(1, sizeof *ctx);
+    evaio_ctx *ctx = aligned_alloc(EVAIO__CACHE_LINE, sizeof *ctx); /* sizeof is a multiple of the line */
     if (!ctx)
         return NULL;
+    memset(ctx, 0, sizeof *ctx);
     if (evaio__notify_open(&ctx->notify) < 0) {
         int saved = errno;
         free(ctx);

@@ -102,6 +102,8 @@ struct evaio_worker {
     struct evaio_worker *next; /* on ctx->exited_workers once it has exited */
 };
 
+#define EVAIO__CACHE_LINE 64
+
 struct evaio_ctx {
     /* Request side and thread pool, under `lock`. */
     pthread_mutex_t lock;
@@ -136,15 +138,18 @@ struct evaio_ctx {
     int closing;                  /* evaio_ctx_free runs: starts refused; atomic */
     struct evaio_worker *exited_workers; /* to be joined */
 
-    /* Result side, under `res_lock`. */
-    pthread_mutex_t res_lock;
+    /* Result side, under `res_lock`.  Workers write it for every result: it
+     * starts a cache line of its own, apart from the pool's fields above and
+     * the polling thread's below, so that neither side's writes evict the
+     * other's lines (the context is allocated cache-line aligned). */
+    _Alignas(EVAIO__CACHE_LINE) pthread_mutex_t res_lock;
     struct evaio_queue resq;
-    struct evaio_queue taken;   /* results poll took from resq, not yet delivered: polling thread only */
     struct evaio_notify notify; /* readable exactly while resq is not empty */
     evaio_hook want_poll, done_poll;
     void *hook_data;
 
     /* Only touched by the polling thread. */
+    _Alignas(EVAIO__CACHE_LINE) struct evaio_queue taken; /* results poll took from resq, not yet delivered */
     unsigned ncallbacks; /* callbacks running now (nested through evaio_ctx_wait) */
     unsigned fork_gen;   /* forks this context went through (in the child) */
     unsigned nblocked;   /* groups that cannot complete until a running callback returns */
