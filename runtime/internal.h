@@ -253,6 +253,9 @@ void evaio__pool_stop(evaio_ctx *ctx);
 
 /* poll.c */
 void evaio__push_result(evaio_ctx *ctx, evaio_req *req);
+/* A result completed on the submitting thread: straight into the poll
+ * call's taken list when that thread is in ctx's callbacks, else pushed. */
+void evaio__push_own_result(evaio_ctx *ctx, evaio_req *req);
 
 /* generated/src/op_api.c and op_exec.c */
 int evaio__op_prepare(evaio_req *req); /* 0 or the errno to fail the request with */

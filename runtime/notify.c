@@ -51,7 +51,7 @@ int evaio__notify_set(struct evaio_notify *n)
 {
     if (n->set)
         return 0;
-    n->set = 1;
+    __atomic_store_n(&n->set, 1, __ATOMIC_RELAXED); /* read unlocked by the polling thread */
     uint64_t one = 1;
     ssize_t r;
     /* Only fails with EAGAIN when the counter or pipe is already full, which
@@ -66,7 +66,7 @@ int evaio__notify_clear(struct evaio_notify *n)
 {
     if (!n->set)
         return 0;
-    n->set = 0;
+    __atomic_store_n(&n->set, 0, __ATOMIC_RELAXED);
     char buf[64];
     ssize_t r;
     do

@@ -9,7 +9,9 @@
 struct evaio_notify {
     int read_fd;
     int write_fd; /* the same fd as read_fd for an eventfd */
-    int set;      /* readable: written and not yet read back */
+    int set;      /* readable: written and not yet read back; changed under the
+                   * result lock, read unlocked by the polling thread, the only
+                   * one that clears it */
 };
 
 int evaio__notify_open(struct evaio_notify *n);

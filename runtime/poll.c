@@ -22,6 +22,31 @@ void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
     pthread_mutex_unlock(&ctx->res_lock);
 }
 
+/* The context whose callbacks this thread is running, if any: its
+ * ncallbacks, nblocked and taken list are then this thread's to use. */
+static _Thread_local evaio_ctx *polling;
+
+void evaio__push_own_result(evaio_ctx *ctx, evaio_req *req)
+{
+    /* From a callback, with no result waiting in the shared queue, the
+     * request completed after every waiting one (those are all taken): it
+     * joins the taken list of the poll call running here, which delivers
+     * it, without the lock.  (A worker's result pushed this instant
+     * completed at the same time: either order is right.)  Only while the
+     * poll fd is set, which only this thread clears: should the call stop
+     * early (a limit, a callback's stop), the fd is readable while the
+     * result waits, as between poll calls it must be. */
+    if (polling == ctx && !__atomic_load_n(&ctx->resq.count, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&ctx->notify.set, __ATOMIC_RELAXED)) {
+        if (!evaio__is_group(req))
+            evaio__wd_release(req->wd_);
+        evaio__set_state(req, EVAIO__DONE);
+        evaio__queue_push(&ctx->taken, req);
+        return;
+    }
+    evaio__push_result(ctx, req);
+}
+
 /* With no result left, clears the poll fd and calls done_poll; under the
  * lock, so a result pushed meanwhile is either seen or sets the fd again.
  * Done only when a poll call finds the queue empty, not each time it empties
@@ -103,9 +128,6 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     return r;
 }
 
-/* The context whose callbacks this thread is running, if any: its
- * ncallbacks and nblocked are then this thread's to read. */
-static _Thread_local evaio_ctx *polling;
 
 int evaio__alone(const evaio_req *req)
 {

@@ -123,7 +123,7 @@ static int start(evaio_ctx *ctx, evaio_req *req)
         /* Completed here without blocking: no trip to a worker.  (Still
          * STARTING while it ran, so a cancel from another thread waited.) */
         __atomic_fetch_add(&ctx->nreqs, 1, __ATOMIC_RELAXED);
-        evaio__push_result(ctx, req);
+        evaio__push_own_result(ctx, req);
         return 0;
     }
 

@@ -7,6 +7,7 @@
 #include "check.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -355,6 +356,83 @@ static void test_restart_chain(void)
     CHECK_EQ(evaio_ctx_free(ctx), 0);
 }
 
+/* A read completed at once from a callback joins the results this poll
+ * call delivers, but after a result of its priority that was already
+ * waiting (it completed first): completion order within a priority.  The
+ * waiting result is a cancelled request's, pushed by evaio_cancel, while
+ * the only worker is held (so none spins for the read). */
+static int order_fd;
+static char order_buf[16];
+static evaio_req *order_queued;
+
+static int order_first_cb(evaio_req *req)
+{
+    evaio_ctx *ctx = req->data;
+    CHECK_EQ(evaio_cancel(order_queued), 1); /* its result waits now */
+    CHECK_EQ(evaio_ctx_npending(ctx), 1);
+    CHECK(evaio_ctx_read(ctx, order_fd, 0, 16, order_buf, 0, record_cb, (void *)32) != NULL);
+    return 0;
+}
+
+static void test_order_from_callback(void)
+{
+    const char *path = check_path("order");
+    order_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK(order_fd >= 0);
+    CHECK_EQ(write(order_fd, "0123456789abcdef", 16), 16);
+    int inline_ok = cache_read_supported(order_fd);
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    evaio_ctx_set_max_parallel(ctx, 1);
+    norder = 0;
+    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
+    CHECK(evaio_ctx_custom(ctx, hold_worker, 0, record_cb, (void *)30) != NULL);
+    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+    order_queued = evaio_ctx_nop(ctx, 0, record_cb, (void *)31); /* behind the held request */
+    CHECK(order_queued != NULL);
+    CHECK_EQ(evaio_ctx_nready(ctx), 1);
+    CHECK(evaio_ctx_nop(ctx, 1, order_first_cb, ctx) != NULL); /* completes at once */
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(norder, inline_ok ? 2 : 1);
+    CHECK_EQ(order[0], 31); /* cancelled before the read completed */
+    if (inline_ok)
+        CHECK_EQ(order[1], 32);
+    release_worker();
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK_EQ(norder, 3);
+    CHECK(memcmp(order_buf, "0123456789abcdef", 16) == 0);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    CHECK_EQ(close(order_fd), 0);
+}
+
+/* A callback that waits (nested evaio_ctx_wait clears the poll fd when
+ * nothing is left), then starts a nop that completes at once and stops the
+ * poll call: the nop's result waits, so the fd must be readable. */
+static int waiting_stop_cb(evaio_req *req)
+{
+    evaio_ctx *ctx = req->data;
+    CHECK_EQ(evaio_ctx_wait(ctx), 0);
+    CHECK(evaio_ctx_nop(ctx, 0, record_cb, (void *)41) != NULL);
+    return 1;
+}
+
+static void test_fd_after_stop(void)
+{
+    evaio_ctx *ctx = evaio_ctx_new();
+    CHECK(ctx != NULL);
+    norder = 0;
+    CHECK(evaio_ctx_nop(ctx, 0, waiting_stop_cb, ctx) != NULL);
+    CHECK_EQ(evaio_ctx_poll(ctx), 1);
+    CHECK_EQ(evaio_ctx_npending(ctx), 1);
+    struct pollfd p = { .fd = evaio_ctx_poll_fd(ctx), .events = POLLIN };
+    CHECK_EQ(poll(&p, 1, 0), 1);
+    CHECK_EQ(evaio_ctx_poll(ctx), 0);
+    CHECK_EQ(norder, 1);
+    CHECK_EQ(order[0], 41);
+    CHECK_EQ(poll(&p, 1, 0), 0);
+    CHECK_EQ(evaio_ctx_free(ctx), 0);
+}
+
 int main(void)
 {
     CHECK_EQ(pipe2(gate, O_CLOEXEC), 0);
@@ -365,6 +443,8 @@ int main(void)
     test_nop_no_worker_needed();
     test_priority_after_batch();
     test_restart_chain();
+    test_order_from_callback();
+    test_fd_after_stop();
     close(gate[0]);
     close(gate[1]);
     return 0;
