@@ -35,10 +35,13 @@ void evaio__ctx_locks_init(evaio_ctx *ctx)
 
 evaio_ctx *evaio_ctx_new(void)
 {
-    evaio_ctx *ctx = aligned_alloc(EVAIO__CACHE_LINE, sizeof *ctx); /* sizeof is a multiple of the line */
-    if (!ctx)
+    void *mem;
+    int err = posix_memalign(&mem, EVAIO__CACHE_LINE, sizeof(evaio_ctx));
+    if (err) {
+        errno = err;
         return NULL;
-    memset(ctx, 0, sizeof *ctx);
+    }
+    evaio_ctx *ctx = memset(mem, 0, sizeof *ctx);
     if (evaio__notify_open(&ctx->notify) < 0) {
         int saved = errno;
         free(ctx);

@@ -72,6 +72,13 @@ void *evaio__fault_realloc(void *p, size_t n)
     return realloc(p, n);
 }
 
+int evaio__fault_posix_memalign(void **p, size_t align, size_t n)
+{
+    if (fail(ALLOC))
+        return ENOMEM; /* as posix_memalign reports it, errno untouched */
+    return posix_memalign(p, align, n);
+}
+
 char *evaio__fault_strdup(const char *s)
 {
     if (fail(ALLOC)) {

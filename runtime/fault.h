@@ -1,5 +1,5 @@
 /* Fault injection, for the test build only (EVAIO_FAULT_INJECTION): every
- * allocation, thread creation and poll-fd creation of the library goes
+ * allocation (malloc, calloc, realloc, posix_memalign, strdup, strndup), thread creation and poll-fd creation of the library goes
  * through a counter that can make the Nth call from now fail, as the system
  * would (ENOMEM, EAGAIN, EMFILE).  In the real build this header is empty. */
 #ifndef EVAIO_FAULT_H
@@ -25,6 +25,7 @@ __attribute__((visibility("default"))) int evaio__fault_fired(void); /* since th
 void *evaio__fault_malloc(size_t n);
 void *evaio__fault_calloc(size_t n, size_t size);
 void *evaio__fault_realloc(void *p, size_t n);
+int evaio__fault_posix_memalign(void **p, size_t align, size_t n);
 char *evaio__fault_strdup(const char *s);
 char *evaio__fault_strndup(const char *s, size_t n);
 int evaio__fault_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
@@ -34,6 +35,7 @@ int evaio__fault_pipe(int fds[2]);
 #define malloc(n) evaio__fault_malloc(n)
 #define calloc(n, s) evaio__fault_calloc(n, s)
 #define realloc(p, n) evaio__fault_realloc(p, n)
+#define posix_memalign(p, a, n) evaio__fault_posix_memalign(p, a, n)
 #define strdup(s) evaio__fault_strdup(s)
 #define strndup(s, n) evaio__fault_strndup(s, n)
 #define pthread_create(t, a, f, x) evaio__fault_pthread_create(t, a, f, x)

@@ -69,9 +69,12 @@ static void drop(struct evaio_queue *q, int holds_wd)
     }
 }
 
-/* The polling thread takes results from ctx->taken without a lock, so a
- * fork from another thread may catch a pop half done: only the head links
- * are trusted (a result cut off is lost to the child, like every result). */
+/* The polling thread takes results from ctx->taken, and adds the ones its
+ * callbacks' requests completed at once, without a lock, so a fork from
+ * another thread may catch a pop or a push half done: only the head links
+ * are trusted (a result cut off is lost to the child, like every result of
+ * the parent's; one caught in the push stays DONE there, and a wrapper's
+ * is not freed in the child). */
 static void drop_taken(struct evaio_queue *q)
 {
     for (unsigned level = 0; level < EVAIO__NPRI; level++) {

@@ -144,12 +144,14 @@ struct evaio_ctx {
      * other's lines (the context is allocated cache-line aligned). */
     _Alignas(EVAIO__CACHE_LINE) pthread_mutex_t res_lock;
     struct evaio_queue resq;
-    struct evaio_notify notify; /* readable exactly while resq is not empty */
+    struct evaio_notify notify; /* readable exactly while results wait (resq or taken), between poll calls */
     evaio_hook want_poll, done_poll;
     void *hook_data;
 
     /* Only touched by the polling thread. */
-    _Alignas(EVAIO__CACHE_LINE) struct evaio_queue taken; /* results poll took from resq, not yet delivered */
+    /* Results not yet delivered that poll took from resq, or that completed
+     * on this thread from a callback (evaio__push_own_result). */
+    _Alignas(EVAIO__CACHE_LINE) struct evaio_queue taken;
     unsigned ncallbacks; /* callbacks running now (nested through evaio_ctx_wait) */
     unsigned fork_gen;   /* forks this context went through (in the child) */
     unsigned nblocked;   /* groups that cannot complete until a running callback returns */
@@ -157,13 +159,16 @@ struct evaio_ctx {
 
     /* fork.c */
     evaio_ctx *next_ctx; /* on the list of live contexts, under its lock */
-    int need_min;        /* min_parallel threads to start again at the first start after fork; atomic */
 
-    /* Accessed atomically. */
+    /* Accessed atomically, by every submitting thread too: a line of their
+     * own, apart from the polling thread's. */
+    _Alignas(EVAIO__CACHE_LINE) int need_min; /* min_parallel threads to start again at the first start after fork */
     unsigned nreqs;
     unsigned max_poll_reqs;
     double max_poll_time;
 };
+
+_Static_assert(sizeof(struct evaio_ctx) % EVAIO__CACHE_LINE == 0, "posix_memalign needs a whole number of lines");
 
 /* The most elements of an array argument (iovec) a wrapper copies: more than
  * the system accepts in one call, which then fails with EINVAL by itself. */

@@ -115,6 +115,23 @@ static int start_completes_here(evaio_ctx *ctx, evaio_req *req)
     return pthread_equal(pusher, pthread_self());
 }
 
+/* The same, where `expected` says whether it should complete here.  A
+ * cached-only lookup also declines, now and then, when another thread
+ * changes directory entries while it walks (the lock-free walk is not
+ * retried): an expected completion is tried again, on a fresh context (a
+ * worker that just ran the declined request would take the next), up to
+ * 100 times.  Answers are checked on the last try's result. */
+static int completes_here(evaio_ctx *ctx, evaio_req *req, int expected)
+{
+    int here = start_completes_here(ctx, req);
+    for (int i = 0; expected && !here && i < 100; i++) {
+        evaio_ctx *fresh = new_ctx();
+        here = start_completes_here(fresh, req);
+        CHECK_EQ(evaio_ctx_free(fresh), 0);
+    }
+    return here;
+}
+
 /* Files, a symlink and a missing name: each answer equals fstatat's, on this
  * thread where allowed. */
 static void test_answers(void)
@@ -137,18 +154,18 @@ static void test_answers(void)
     /* stat follows the link, lstat does not. */
     CHECK_EQ(stat(file, &want), 0); /* and the names are in the dentry cache */
     evaio_stat_init(&req, file, &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), inline_ok);
+    CHECK_EQ(completes_here(ctx, &req, inline_ok), inline_ok);
     CHECK_EQ(req.result, 0);
     check_same_stat(&got, &want);
 
     evaio_stat_init(&req, check_path("link"), &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), inline_ok);
+    CHECK_EQ(completes_here(ctx, &req, inline_ok), inline_ok);
     CHECK_EQ(req.result, 0);
     check_same_stat(&got, &want);
 
     CHECK_EQ(lstat(check_path("link"), &want), 0);
     evaio_lstat_init(&req, check_path("link"), &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), inline_ok);
+    CHECK_EQ(completes_here(ctx, &req, inline_ok), inline_ok);
     CHECK_EQ(req.result, 0);
     CHECK(S_ISLNK(got.st_mode));
     check_same_stat(&got, &want);
@@ -157,7 +174,7 @@ static void test_answers(void)
     CHECK_EQ(lstat(check_path("dirlink/"), &want), 0);
     CHECK(S_ISDIR(want.st_mode));
     evaio_lstat_init(&req, check_path("dirlink/"), &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), inline_ok);
+    CHECK_EQ(completes_here(ctx, &req, inline_ok), inline_ok);
     CHECK_EQ(req.result, 0);
     check_same_stat(&got, &want);
 
@@ -168,17 +185,25 @@ static void test_answers(void)
     CHECK_EQ(stat(missing, &want), -1);
     evaio_ctx *mctx = new_ctx();
     evaio_stat_init(&req, missing, &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(mctx, &req), inline_ok && keeps_missing);
+    CHECK_EQ(completes_here(mctx, &req, inline_ok && keeps_missing), inline_ok && keeps_missing);
     CHECK_EQ(req.result, -1);
     CHECK_EQ(req.errorno, ENOENT);
     CHECK_EQ(evaio_ctx_free(mctx), 0);
 
     /* The allocating wrapper's buffer lives in its one allocation. */
-    __atomic_store_n(&npushes, 0, __ATOMIC_RELEASE);
-    CHECK(evaio_ctx_stat(ctx, file, NULL, 0, NULL, NULL) != NULL);
-    CHECK_EQ(evaio_ctx_wait(ctx), 0);
-    CHECK_EQ(__atomic_load_n(&npushes, __ATOMIC_ACQUIRE), 1);
-    CHECK_EQ(pthread_equal(pusher, pthread_self()) != 0, inline_ok);
+    int here = 0;
+    for (int i = 0; i < 100 && !here; i++) {
+        evaio_ctx *wctx = new_ctx();
+        __atomic_store_n(&npushes, 0, __ATOMIC_RELEASE);
+        CHECK(evaio_ctx_stat(wctx, file, NULL, 0, NULL, NULL) != NULL);
+        CHECK_EQ(evaio_ctx_wait(wctx), 0);
+        CHECK_EQ(__atomic_load_n(&npushes, __ATOMIC_ACQUIRE), 1);
+        here = pthread_equal(pusher, pthread_self()) != 0;
+        CHECK_EQ(evaio_ctx_free(wctx), 0);
+        if (!inline_ok)
+            break;
+    }
+    CHECK_EQ(here, inline_ok);
 
     /* Relative to a working directory (opened through another context:
      * here a worker that just finished would take the next request). */
@@ -192,7 +217,7 @@ static void test_answers(void)
     CHECK_EQ(stat(file, &want), 0);
     evaio_stat_init(&req, "dir/../file", &got, NULL, NULL);
     evaio_req_set_wd(&req, wd);
-    CHECK_EQ(start_completes_here(ctx, &req), inline_ok);
+    CHECK_EQ(completes_here(ctx, &req, inline_ok), inline_ok);
     CHECK_EQ(req.result, 0);
     check_same_stat(&got, &want);
     evaio_wd_close_init(&req, wd, NULL, NULL);
@@ -205,14 +230,14 @@ static void test_answers(void)
     fd = open(file, O_RDONLY | O_CLOEXEC);
     CHECK(fd >= 0);
     evaio_fstat_init(&req, fd, &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), inline_ok);
+    CHECK_EQ(completes_here(ctx, &req, inline_ok), inline_ok);
     CHECK_EQ(req.result, 0);
     check_same_stat(&got, &want);
     int p[2];
     CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
     CHECK_EQ(fstat(p[0], &want), 0);
     evaio_fstat_init(&req, p[0], &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), 0);
+    CHECK_EQ(completes_here(ctx, &req, 0), 0);
     CHECK_EQ(req.result, 0);
     check_same_stat(&got, &want);
     CHECK_EQ(close(p[0]), 0);
@@ -220,7 +245,7 @@ static void test_answers(void)
 
     /* A bad descriptor: the worker's fstat says so. */
     evaio_fstat_init(&req, p[0], &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), 0);
+    CHECK_EQ(completes_here(ctx, &req, 0), 0);
     CHECK_EQ(req.result, -1);
     CHECK_EQ(req.errorno, EBADF);
     CHECK_EQ(close(fd), 0);
@@ -228,19 +253,19 @@ static void test_answers(void)
     /* A file used as a directory: the cached walk declines (EAGAIN), and
      * the worker's call answers. */
     evaio_lstat_init(&req, check_path("file/x"), &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), 0);
+    CHECK_EQ(completes_here(ctx, &req, 0), 0);
     CHECK_EQ(req.result, -1);
     CHECK_EQ(req.errorno, ENOTDIR);
 
     /* procfs is not on the list. */
     CHECK_EQ(stat("/proc/self/stat", &want), 0);
     evaio_stat_init(&req, "/proc/self/stat", &got, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), 0);
+    CHECK_EQ(completes_here(ctx, &req, 0), 0);
     CHECK_EQ(req.result, 0);
 
     /* A buffer the library supplies is allocated on a worker. */
     evaio_stat_init(&req, file, NULL, NULL, NULL);
-    CHECK_EQ(start_completes_here(ctx, &req), 0);
+    CHECK_EQ(completes_here(ctx, &req, 0), 0);
     CHECK_EQ(req.result, 0);
 
 
@@ -274,14 +299,14 @@ static void test_uncached(void)
     evaio_stat_init(&req, path, &got, NULL, NULL);
     /* The test directory's entries are in no open descriptor's path, so the
      * drop removed them; the attempt declines and a worker runs it. */
-    CHECK_EQ(start_completes_here(ctx, &req), 0);
+    CHECK_EQ(completes_here(ctx, &req, 0), 0);
     CHECK_EQ(req.result, 0);
     CHECK_EQ(got.st_size, 0);
     CHECK_EQ(evaio_ctx_free(ctx), 0);
 }
 
 /* The gate holds a worker until a byte is written to it. */
-static int gate[2];
+static int gate[2] = { -1, -1 };
 static int holding; /* atomic */
 
 static int64_t hold_worker(evaio_req *req)
@@ -321,6 +346,16 @@ static void test_not_alone(void)
     CHECK_EQ(evaio_ctx_free(ctx), 0);
     CHECK_EQ(close(gate[0]), 0);
     CHECK_EQ(close(gate[1]), 0);
+    gate[0] = gate[1] = -1;
+}
+
+/* A failed CHECK exits while a worker may be held: the library's
+ * destructor joins the workers, so let a held one go. */
+static void release_at_exit(void)
+{
+    if (gate[1] >= 0 && write(gate[1], "x", 1) < 0) {
+        /* nothing more to do on the way out */
+    }
 }
 
 /* From its own callback, the request is the only one outstanding besides
@@ -340,19 +375,27 @@ static int chain_cb(evaio_req *req)
 
 static void test_from_callback(void)
 {
-    evaio_ctx *ctx = new_ctx();
-    chain_left = 5;
-    chain_runs = 0;
-    CHECK(evaio_ctx_stat(ctx, check_path("file"), &chain_st, 0, chain_cb, ctx) != NULL);
-    CHECK_EQ(evaio_ctx_wait(ctx), 0);
-    CHECK_EQ(chain_runs, 6);
-    if (inline_ok)
-        CHECK_EQ(evaio_ctx_nthreads(ctx), 0); /* every one completed on this thread */
-    CHECK_EQ(evaio_ctx_free(ctx), 0);
+    /* Every one completed on this thread when no worker was started; a
+     * chain with a passing decline (see completes_here) is run again. */
+    int all_here = 0;
+    for (int i = 0; i < 100 && !all_here; i++) {
+        evaio_ctx *ctx = new_ctx();
+        chain_left = 5;
+        chain_runs = 0;
+        CHECK(evaio_ctx_stat(ctx, check_path("file"), &chain_st, 0, chain_cb, ctx) != NULL);
+        CHECK_EQ(evaio_ctx_wait(ctx), 0);
+        CHECK_EQ(chain_runs, 6);
+        all_here = evaio_ctx_nthreads(ctx) == 0;
+        CHECK_EQ(evaio_ctx_free(ctx), 0);
+        if (!inline_ok)
+            break;
+    }
+    CHECK_EQ(all_here, inline_ok);
 }
 
 int main(void)
 {
+    atexit(release_at_exit);
     inline_ok = expect_inline(check_tmpdir());
     fprintf(stderr, "stat attempts %s complete on the submitting thread here\n",
             inline_ok ? "must" : "cannot (kernel, filesystem or valgrind): checked that they do not, and that workers answer,");

@@ -50,7 +50,8 @@ typedef struct evaio_wd evaio_wd;
 typedef struct evaio_dir evaio_dir;
 
 /* A completion callback.  A non-zero return stops the current poll call,
- * which returns that value. */
+ * which returns that value.  It must return (not longjmp out of the poll
+ * call): the call keeps state on this thread until it does. */
 typedef int (*evaio_cb)(evaio_req *req);
 
 /* The function a `custom` request runs on a worker thread.  Its return value
