@@ -6,13 +6,18 @@
 #include <poll.h>
 #include <stdlib.h>
 
-void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
+/* Done with its working directory; dropped before the callback can restart
+ * it.  A group or driven op is pushed more than once: a driven op drops its
+ * reference when its driver ends. */
+static void drop_wd(evaio_req *req)
 {
-    /* Done with its working directory; dropped before the callback can
-     * restart it.  A group or driven op is pushed more than once: a driven
-     * op drops its reference when its driver ends. */
     if (!evaio__is_group(req))
         evaio__wd_release(req->wd_);
+}
+
+void evaio__push_result(evaio_ctx *ctx, evaio_req *req)
+{
+    drop_wd(req);
     pthread_mutex_lock(&ctx->res_lock);
     evaio__set_state(req, EVAIO__DONE);
     evaio__queue_push(&ctx->resq, req);
@@ -38,8 +43,7 @@ void evaio__push_own_result(evaio_ctx *ctx, evaio_req *req)
      * result waits, as between poll calls it must be. */
     if (polling == ctx && !__atomic_load_n(&ctx->resq.count, __ATOMIC_ACQUIRE) &&
         __atomic_load_n(&ctx->notify.set, __ATOMIC_RELAXED)) {
-        if (!evaio__is_group(req))
-            evaio__wd_release(req->wd_);
+        drop_wd(req);
         evaio__set_state(req, EVAIO__DONE);
         evaio__queue_push(&ctx->taken, req);
         return;
@@ -127,7 +131,6 @@ static int finish(evaio_ctx *ctx, evaio_req *req)
     __atomic_fetch_sub(&ctx->nreqs, 1, __ATOMIC_RELEASE);
     return r;
 }
-
 
 int evaio__alone(const evaio_req *req)
 {
