@@ -7,10 +7,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "evaio.h"
@@ -80,6 +82,71 @@ static inline int check_count_fds(void)
             check_sleep(0.001);                                                         \
         CHECK(cond);                                                                    \
     } while (0)
+
+/* The same file, as two stat calls see it (its identity, type, owner,
+ * links and size). */
+static inline void check_same_file(const struct stat *a, const struct stat *b)
+{
+    CHECK_EQ(a->st_dev, b->st_dev);
+    CHECK_EQ(a->st_ino, b->st_ino);
+    CHECK_EQ(a->st_mode, b->st_mode);
+    CHECK_EQ(a->st_nlink, b->st_nlink);
+    CHECK_EQ(a->st_uid, b->st_uid);
+    CHECK_EQ(a->st_gid, b->st_gid);
+    CHECK_EQ(a->st_size, b->st_size);
+}
+
+/* A gate that holds workers: a custom request running check_gate_hold
+ * blocks in it until check_gate_release lets one through.  It is a pipe,
+ * so holding takes no allocation, lock or condition variable the library
+ * could see.  At exit it lets every worker go, so that a failed CHECK does
+ * not wait on a held one (the library's destructor joins its workers), and
+ * is closed. */
+static int check_gate_fds[2] = { -1, -1 };
+static int check_gate_held; /* workers that reached the gate since check_gate_reset; atomic */
+
+static inline void check_gate_let_go(void)
+{
+    if (check_gate_fds[1] < 0)
+        return;
+    if (write(check_gate_fds[1], "xxxxxxxx", 8) < 0) {
+        /* on the way out: nothing more to do */
+    }
+    /* A held worker still reads its byte: a pipe keeps what was written. */
+    close(check_gate_fds[0]);
+    close(check_gate_fds[1]);
+    check_gate_fds[0] = check_gate_fds[1] = -1;
+}
+
+static inline void check_gate_open(void)
+{
+    if (check_gate_fds[0] >= 0)
+        return;
+    CHECK_EQ(pipe(check_gate_fds), 0);
+    atexit(check_gate_let_go);
+}
+
+static inline void check_gate_reset(void)
+{
+    __atomic_store_n(&check_gate_held, 0, __ATOMIC_RELEASE);
+}
+
+static inline int64_t check_gate_hold(evaio_req *req)
+{
+    (void)req;
+    __atomic_fetch_add(&check_gate_held, 1, __ATOMIC_RELEASE);
+    char c;
+    CHECK_EQ(read(check_gate_fds[0], &c, 1), 1);
+    return 0;
+}
+
+/* Until n workers (since the last reset) are held. */
+#define CHECK_GATE_HOLDS(n) CHECK_EVENTUALLY(__atomic_load_n(&check_gate_held, __ATOMIC_ACQUIRE) == (n))
+
+static inline void check_gate_release(void)
+{
+    CHECK_EQ(write(check_gate_fds[1], "x", 1), 1);
+}
 
 static int check_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

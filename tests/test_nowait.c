@@ -29,33 +29,6 @@ static int pos(int id)
     return -1;
 }
 
-/* The gate holds a worker until a byte is written to it. */
-static int gate[2];
-static int holding; /* atomic */
-
-static int64_t hold_worker(evaio_req *req)
-{
-    (void)req;
-    __atomic_fetch_add(&holding, 1, __ATOMIC_RELEASE);
-    char c;
-    CHECK_EQ(read(gate[0], &c, 1), 1);
-    return 0;
-}
-
-static void release_worker(void)
-{
-    CHECK_EQ(write(gate[1], "x", 1), 1);
-}
-
-/* A failed CHECK exits while a worker may be held: the library's
- * destructor joins the workers, so let any held one go. */
-static void release_at_exit(void)
-{
-    if (write(gate[1], "xxxxxxxx", 8) < 0) {
-        /* the gate was closed at the end of main: nobody is held */
-    }
-}
-
 /* An idle context: a nop completes inside evaio_ctx_start, no thread. */
 static void test_nop_idle(void)
 {
@@ -96,10 +69,10 @@ static void test_nop_behind_busy(void)
     evaio_ctx *ctx = evaio_ctx_new();
     CHECK(ctx != NULL);
     evaio_ctx_set_max_parallel(ctx, 1);
-    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
+    check_gate_reset();
     norder = 0;
-    CHECK(evaio_ctx_custom(ctx, hold_worker, 0, record_cb, (void *)10) != NULL);
-    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+    CHECK(evaio_ctx_custom(ctx, check_gate_hold, 0, record_cb, (void *)10) != NULL);
+    CHECK_GATE_HOLDS(1);
 
     CHECK(evaio_ctx_nop(ctx, 0, record_cb, (void *)11) != NULL);
     CHECK(evaio_ctx_nop(ctx, -2, record_cb, (void *)12) != NULL);
@@ -116,7 +89,7 @@ static void test_nop_behind_busy(void)
     CHECK(evaio_ctx_nop(ctx, 2, record_cb, (void *)15) != NULL);
     CHECK_EQ(evaio_ctx_nready(ctx), 4);
 
-    release_worker();
+    check_gate_release();
     CHECK_EQ(evaio_ctx_wait(ctx), 0);
     CHECK_EQ(norder, 6);
     /* Completion order within a priority (results waiting together are
@@ -260,17 +233,17 @@ static void test_read_in_line(void)
     evaio_ctx *ctx = evaio_ctx_new();
     CHECK(ctx != NULL);
     evaio_ctx_set_max_parallel(ctx, 1);
-    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
+    check_gate_reset();
     norder = 0;
-    CHECK(evaio_ctx_custom(ctx, hold_worker, 0, record_cb, (void *)20) != NULL);
-    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+    CHECK(evaio_ctx_custom(ctx, check_gate_hold, 0, record_cb, (void *)20) != NULL);
+    CHECK_GATE_HOLDS(1);
     char buf[16], buf2[16];
     CHECK(evaio_ctx_read(ctx, fd, 0, 16, buf, 0, record_cb, (void *)21) != NULL);
     CHECK_EQ(evaio_ctx_nready(ctx), inline_ok ? 0 : 1);
     CHECK(evaio_ctx_busy(ctx, 0, 0, record_cb, (void *)22) != NULL);
     CHECK(evaio_ctx_read(ctx, fd, 0, 16, buf2, 0, record_cb, (void *)23) != NULL);
     CHECK_EQ(evaio_ctx_nready(ctx), inline_ok ? 2 : 3);
-    release_worker();
+    check_gate_release();
     CHECK_EQ(evaio_ctx_wait(ctx), 0);
     CHECK_EQ(norder, 4);
     if (inline_ok)
@@ -290,17 +263,17 @@ static void test_nop_no_worker_needed(void)
     evaio_ctx *ctx = evaio_ctx_new();
     CHECK(ctx != NULL);
     evaio_ctx_set_max_parallel(ctx, 1);
-    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
+    check_gate_reset();
     norder = 0;
-    CHECK(evaio_ctx_custom(ctx, hold_worker, -1, record_cb, (void *)30) != NULL);
-    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+    CHECK(evaio_ctx_custom(ctx, check_gate_hold, -1, record_cb, (void *)30) != NULL);
+    CHECK_GATE_HOLDS(1);
     for (int i = 0; i < 3; i++)
         CHECK(evaio_ctx_nop(ctx, 0, record_cb, (void *)(intptr_t)(31 + i)) != NULL);
     CHECK_EQ(evaio_ctx_poll(ctx), 0);
     CHECK_EQ(norder, 3);
     for (int i = 0; i < 3; i++)
         CHECK_EQ(order[i], 31 + i);
-    release_worker();
+    check_gate_release();
     CHECK_EQ(evaio_ctx_wait(ctx), 0);
     CHECK_EQ(order[3], 30);
     CHECK_EQ(evaio_ctx_free(ctx), 0);
@@ -394,9 +367,9 @@ static void test_order_from_callback(void)
     CHECK(ctx != NULL);
     evaio_ctx_set_max_parallel(ctx, 1);
     norder = 0;
-    __atomic_store_n(&holding, 0, __ATOMIC_RELEASE);
-    CHECK(evaio_ctx_custom(ctx, hold_worker, 0, record_cb, (void *)30) != NULL);
-    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == 1);
+    check_gate_reset();
+    CHECK(evaio_ctx_custom(ctx, check_gate_hold, 0, record_cb, (void *)30) != NULL);
+    CHECK_GATE_HOLDS(1);
     order_queued = evaio_ctx_nop(ctx, 0, record_cb, (void *)31); /* behind the held request */
     CHECK(order_queued != NULL);
     CHECK_EQ(evaio_ctx_nready(ctx), 1);
@@ -406,7 +379,7 @@ static void test_order_from_callback(void)
     CHECK_EQ(order[0], 31); /* cancelled before the read completed */
     if (inline_ok)
         CHECK_EQ(order[1], 32);
-    release_worker();
+    check_gate_release();
     CHECK_EQ(evaio_ctx_wait(ctx), 0);
     CHECK_EQ(norder, 3);
     CHECK(memcmp(order_buf, "0123456789abcdef", 16) == 0);
@@ -483,8 +456,7 @@ static void test_fd_after_stop(void)
 
 int main(void)
 {
-    CHECK_EQ(pipe2(gate, O_CLOEXEC), 0);
-    atexit(release_at_exit);
+    check_gate_open();
     test_nop_idle();
     test_nop_behind_busy();
     test_read();
@@ -495,7 +467,5 @@ int main(void)
     test_order_from_callback();
     test_fd_after_stop();
     test_fd_after_limit();
-    close(gate[0]);
-    close(gate[1]);
     return 0;
 }

@@ -152,17 +152,6 @@ static off_t file_pos(int fd)
     return pos;
 }
 
-static void same_file(const struct stat *a, const struct stat *b)
-{
-    CHECK_EQ(a->st_dev, b->st_dev);
-    CHECK_EQ(a->st_ino, b->st_ino);
-    CHECK_EQ(a->st_mode, b->st_mode);
-    CHECK_EQ(a->st_nlink, b->st_nlink);
-    CHECK_EQ(a->st_uid, b->st_uid);
-    CHECK_EQ(a->st_gid, b->st_gid);
-    CHECK_EQ(a->st_size, b->st_size);
-}
-
 /* Runs a failing syscall, returning its errno (and checking it failed). */
 #define SYNC_ERRNO(call) sync_errno_((call) == -1, #call)
 static int sync_errno_(int failed, const char *what)
@@ -201,7 +190,7 @@ static void test_open(int style)
     CHECK_EQ(flflags & O_ACCMODE, O_RDWR);
     CHECK_EQ(fstat(fd, &st_async), 0);
     CHECK_EQ(stat(p, &st_sync), 0);
-    same_file(&st_async, &st_sync);
+    check_same_file(&st_async, &st_sync);
     CHECK(S_ISREG(st_async.st_mode));
     CHECK_EQ(st_async.st_mode & 0777, 0640 & ~022);
     CHECK_EQ(close(fd), 0);
@@ -274,7 +263,7 @@ static void test_open_path_copied(void)
     struct stat a, b;
     CHECK_EQ(fstat((int)r.result, &a), 0);
     CHECK_EQ(stat(p, &b), 0);
-    same_file(&a, &b);
+    check_same_file(&a, &b);
     CHECK_EQ(close((int)r.result), 0);
     rec_reset(&r);
 }
@@ -587,7 +576,7 @@ static void test_fstat(int style)
     do_fstat(style, &r, fd, &mine);
     expect_same(&r, EVAIO_OP_FSTAT, 0, 0);
     CHECK(r.buf_seen == &mine);
-    same_file(&mine, &sync_st);
+    check_same_file(&mine, &sync_st);
     CHECK_EQ(mine.st_size, PATTERN_LEN);
     CHECK(S_ISREG(mine.st_mode));
 
@@ -595,7 +584,7 @@ static void test_fstat(int style)
     do_fstat(style, &r, fd, NULL);
     expect_same(&r, EVAIO_OP_FSTAT, 0, 0);
     CHECK(r.buf_seen != NULL);
-    same_file(&r.st, &sync_st);
+    check_same_file(&r.st, &sync_st);
 
     /* A directory and a pipe. */
     int dfd = open(check_tmpdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -706,7 +695,7 @@ static void test_restart_owned(void)
         CHECK_EQ(evaio_start(&r.own), 0);
         CHECK_EQ(evaio_wait(), 0);
         expect_same(&r, EVAIO_OP_FSTAT, 0, 0);
-        same_file(&r.st, &sync_st);
+        check_same_file(&r.st, &sync_st);
     }
     CHECK_EQ(evaio_nreqs(), 0);
     CHECK_EQ(close(fd), 0);

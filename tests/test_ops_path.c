@@ -148,17 +148,6 @@ __attribute__((format(printf, 3, 4))) static void pathf(char *dst, size_t cap, c
     CHECK(n >= 0 && (size_t)n < cap);
 }
 
-static void same_file(const struct stat *a, const struct stat *b)
-{
-    CHECK_EQ(a->st_dev, b->st_dev);
-    CHECK_EQ(a->st_ino, b->st_ino);
-    CHECK_EQ(a->st_mode, b->st_mode);
-    CHECK_EQ(a->st_nlink, b->st_nlink);
-    CHECK_EQ(a->st_uid, b->st_uid);
-    CHECK_EQ(a->st_gid, b->st_gid);
-    CHECK_EQ(a->st_size, b->st_size);
-}
-
 static void make_file(const char *path, const char *content)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -207,7 +196,7 @@ static void test_stat(int style)
     do_stat(style, &r, file, &mine);
     expect_same(&r, EVAIO_OP_STAT, 0, 0);
     CHECK(r.buf_seen == &mine);
-    same_file(&mine, &sync_st);
+    check_same_file(&mine, &sync_st);
     CHECK(S_ISREG(mine.st_mode));
     CHECK_EQ(mine.st_size, 12);
 
@@ -215,19 +204,19 @@ static void test_stat(int style)
     do_stat(style, &r, file, NULL);
     expect_same(&r, EVAIO_OP_STAT, 0, 0);
     CHECK(r.buf_seen != NULL);
-    same_file(&r.st, &sync_st);
+    check_same_file(&r.st, &sync_st);
 
     /* A symlink is followed. */
     do_stat(style, &r, link, NULL);
     expect_same(&r, EVAIO_OP_STAT, 0, 0);
-    same_file(&r.st, &sync_st);
+    check_same_file(&r.st, &sync_st);
 
     /* A directory. */
     CHECK_EQ(stat(check_tmpdir(), &sync_st), 0);
     do_stat(style, &r, check_tmpdir(), &mine);
     expect_same(&r, EVAIO_OP_STAT, 0, 0);
     CHECK(S_ISDIR(mine.st_mode));
-    same_file(&mine, &sync_st);
+    check_same_file(&mine, &sync_st);
 
     /* Missing: ENOENT; a dangling symlink: ENOENT; through a file: ENOTDIR;
      * the empty path: ENOENT. */
@@ -291,7 +280,7 @@ static void test_lstat(int style)
     do_lstat(style, &r, link, &mine);
     expect_same(&r, EVAIO_OP_LSTAT, 0, 0);
     CHECK(r.buf_seen == &mine);
-    same_file(&mine, &sync_st);
+    check_same_file(&mine, &sync_st);
     CHECK(S_ISLNK(mine.st_mode));
     CHECK_EQ(mine.st_size, (off_t)strlen(file));
     CHECK(mine.st_ino != target_st.st_ino);
@@ -301,14 +290,14 @@ static void test_lstat(int style)
     do_lstat(style, &r, dangling, NULL);
     expect_same(&r, EVAIO_OP_LSTAT, 0, 0);
     CHECK(r.buf_seen != NULL);
-    same_file(&r.st, &sync_st);
+    check_same_file(&r.st, &sync_st);
     CHECK_EQ(r.st.st_size, (off_t)strlen(nowhere));
 
     /* A plain file: same as stat. */
     CHECK_EQ(lstat(file, &sync_st), 0);
     do_lstat(style, &r, file, NULL);
     expect_same(&r, EVAIO_OP_LSTAT, 0, 0);
-    same_file(&r.st, &sync_st);
+    check_same_file(&r.st, &sync_st);
     CHECK(S_ISREG(r.st.st_mode));
 
     /* Missing: ENOENT. */
@@ -346,7 +335,7 @@ static void test_stat_path_copied(void)
     buf[sizeof buf - 1] = 0;
     rec_wait(&r);
     expect_same(&r, EVAIO_OP_STAT, 0, 0);
-    same_file(&r.st, &sync_st);
+    check_same_file(&r.st, &sync_st);
 
     pathf(buf, sizeof buf, "%s", file);
     char to[4096];
@@ -789,7 +778,7 @@ static void test_concurrent(void)
         struct stat sync_st;
         CHECK_EQ(stat(paths[i], &sync_st), 0);
         expect_same(&recs[i], EVAIO_OP_STAT, 0, 0);
-        same_file(&recs[i].st, &sync_st);
+        check_same_file(&recs[i].st, &sync_st);
         if (i % 3)
             CHECK(recs[i].buf_seen == &bufs[i]);
         CHECK_EQ(rmdir(paths[i]), 0);

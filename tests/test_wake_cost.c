@@ -41,18 +41,8 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, start_fn fn, vo
     return real(t, a, fn, arg);
 }
 
-/* The gate is a pipe, so that holding the workers uses none of the counted calls. */
-static int gate[2];
-static int holding;
-
-static int64_t hold_worker(evaio_req *req)
-{
-    (void)req;
-    __atomic_fetch_add(&holding, 1, __ATOMIC_RELEASE);
-    char c;
-    CHECK_EQ(read(gate[0], &c, 1), 1);
-    return 0;
-}
+/* The workers are held at check.h's gate, a pipe: holding them uses none of
+ * the counted calls. */
 
 static int done;
 static int count_cb(evaio_req *req)
@@ -66,15 +56,15 @@ enum { WORKERS = 2, SUBMITS = 10000 };
 
 int main(void)
 {
-    CHECK_EQ(pipe(gate), 0);
+    check_gate_open();
     evaio_ctx *ctx = evaio_ctx_new();
     CHECK(ctx != NULL);
     evaio_ctx_set_max_parallel(ctx, WORKERS);
 
     /* Occupy every worker. */
     for (int i = 0; i < WORKERS; i++)
-        CHECK(evaio_ctx_custom(ctx, hold_worker, 0, count_cb, NULL) != NULL);
-    CHECK_EVENTUALLY(__atomic_load_n(&holding, __ATOMIC_ACQUIRE) == WORKERS);
+        CHECK(evaio_ctx_custom(ctx, check_gate_hold, 0, count_cb, NULL) != NULL);
+    CHECK_GATE_HOLDS(WORKERS);
     CHECK_EQ(evaio_ctx_nthreads(ctx), WORKERS);
     /* Sanity: the interposition is in effect (the pool created its threads). */
     CHECK(__atomic_load_n(&n_create, __ATOMIC_RELAXED) >= WORKERS);
@@ -93,12 +83,10 @@ int main(void)
 
     /* Release the workers: everything runs and is delivered. */
     for (int i = 0; i < WORKERS; i++)
-        CHECK_EQ(write(gate[1], "x", 1), 1);
+        check_gate_release();
     CHECK_EQ(evaio_ctx_wait(ctx), 0);
     CHECK_EQ(done, SUBMITS + WORKERS);
     CHECK_EQ(evaio_ctx_nreqs(ctx), 0);
     CHECK_EQ(evaio_ctx_free(ctx), 0);
-    close(gate[0]);
-    close(gate[1]);
     return 0;
 }
