@@ -32,7 +32,7 @@ static const char usage[] =
     "\n"
     "  -e, --entries       print the number of entries instead, DIR included\n"
     "                      (what `find DIR | wc -l` counts)\n"
-    "  -j, --jobs N        requests in flight at most (default 64)\n"
+    "  -j, --jobs N        requests in flight at most (default 512)\n"
     "  -t, --threads N     worker threads (default 4)\n"
     "  -v, --verbose       also print entries, files, directories and time to stderr\n"
     "      --no-progress   no progress line, even on a terminal\n"
@@ -239,7 +239,10 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     int entries = 0, verbose = 0, show_progress = isatty(2);
-    unsigned jobs = 64, threads = 4;
+    /* A wide window: the polling thread takes larger batches of results
+     * per wake-up (64 in flight: 0.43 s on a warm /usr, 512: 0.35 s; see
+     * docs/performance.md), for a few MiB more. */
+    unsigned jobs = 512, threads = 4;
     for (int c; (c = getopt_long(argc, argv, "ej:t:vh", options, NULL)) != -1;) {
         switch (c) {
         case 'e': entries = 1; break;
